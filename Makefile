@@ -1,0 +1,66 @@
+# OmniHub — `make demo` runs the local hub end to end, `make test` runs every suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install demo local test unit integration workflows infra e2e lint typecheck schemas synth layer deploy bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is required"; exit 1; }
+	@command -v node >/dev/null || { echo "node (for the CDK) is required"; exit 1; }
+	@echo "Creating $(VENV) from requirements.lock (first run only, about a minute)..."
+	@python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install -q -r requirements.lock 2> >(grep -v 'is ignored' >&2)
+	@$(VENV)/bin/pip install -q --no-deps -e . 2> >(grep -v 'is ignored' >&2)
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m localhub.cli demo $(ARGS)
+
+local: install
+	$(PY) -m localhub.cli local $(ARGS)
+
+test: install lint typecheck
+	$(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
+
+unit: install ; $(PY) -m pytest tests/unit $(ARGS)
+integration: install ; $(PY) -m pytest tests/integration $(ARGS)
+workflows: install ; $(PY) -m pytest tests/workflows $(ARGS)
+infra: install ; $(PY) -m pytest tests/infrastructure $(ARGS)
+e2e: install ; $(PY) -m pytest tests/e2e $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy schemas hubcore connectors functions infra_cdk localhub
+
+schemas: install
+	$(PY) -m schemas.export
+
+# Lambda dependencies for the deployment package: manylinux wheels for the Lambda runtime, no Docker.
+layer: install
+	rm -rf .build/layer && mkdir -p .build/layer/python
+	$(VENV)/bin/pip install -q --target .build/layer/python --platform manylinux2014_x86_64 \
+		--python-version 3.12 --only-binary=:all: --implementation cp -r requirements-lambda.lock
+
+synth: layer
+	npx --yes aws-cdk@2 synth --app "$(PY) -m infra_cdk.app" --output cdk.out
+
+deploy: layer
+	npx --yes aws-cdk@2 deploy --app "$(PY) -m infra_cdk.app" --output cdk.out $(ARGS)
+
+bench: install
+	$(PY) -m localhub.cli bench $(ARGS)
+
+lock:
+	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.12 --python-platform x86_64-manylinux_2_28 -o requirements-lambda.lock
+
+clean:
+	rm -rf $(VENV) .build cdk.out bench-results

@@ -1,0 +1,1 @@
+"""Channel connectors: one package per platform, discovered through `connectors.registry`."""

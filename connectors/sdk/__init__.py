@@ -1,0 +1,1 @@
+"""What every connector is made of: contracts, errors, ingestion, webhook running and platform HTTP."""

@@ -1,0 +1,115 @@
+"""The contracts a connector implements.
+
+A connector is a platform dialect: how to verify and parse what the platform sends, how to call its API,
+how to turn its order into the canonical `Order`, and how to write a shipment back. It holds no AWS code;
+the SDK's webhook and polling runners wire it to the hub's adapters.
+"""
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from connectors.sdk.errors import PlatformRejected
+from hubcore.errors import HubError
+from schemas.order import Order, RawPayloadRef
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An app's keys on one platform, and the seller access token per shop."""
+
+    app_key: str
+    app_secret: str
+    shop_tokens: Mapping[str, str] = field(default_factory=dict)
+
+    def token_for(self, shop_id: str) -> str:
+        try:
+            return self.shop_tokens[shop_id]
+        except KeyError as exc:
+            raise PlatformRejected(f"no access token configured for shop {shop_id}") from exc
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    headers: Mapping[str, str]  # keys lower-cased
+    query: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+    path: str = "/"
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    status: int
+    body: str
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One verified platform message that concerns an order."""
+
+    message_id: str
+    shop_id: str
+    channel_order_id: str
+    topic: str
+    payload: Mapping[str, Any]
+
+
+class Shipment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    carrier_code: str
+    tracking_no: str
+    shipped_at: AwareDatetime
+    line_ids: list[str] = []
+
+
+class Connector(ABC):
+    """Everything a channel supplies, whichever way its orders arrive."""
+
+    channel: ClassVar[str]
+
+    def __init__(self, credentials: Credentials, api_base_url: str) -> None:
+        self.credentials = credentials
+        self.api_base_url = api_base_url.rstrip("/")
+
+    @abstractmethod
+    def normalise(self, raw_order: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | None) -> Order:
+        """Turn the platform's full order into the canonical order. Raises OrderInvalid."""
+
+    @abstractmethod
+    def confirm_shipment(self, order: Order, shipment: Shipment) -> None:
+        """Write the shipment back to the platform. Idempotent: an already-shipped order is success."""
+
+
+class WebhookConnector(Connector):
+    @abstractmethod
+    def verify(self, request: WebhookRequest) -> None:
+        """Check the signature over the raw bytes before anything else. Raises Signature*/TimestampStale."""
+
+    @abstractmethod
+    def parse_notifications(self, request: WebhookRequest) -> Sequence[Notification]:
+        """Parse a verified body into order notifications (others are dropped). Raises MalformedPayload."""
+
+    @abstractmethod
+    def fetch_order(self, notification: Notification) -> Mapping[str, Any]:
+        """Fetch the full order the notification is about from the platform API."""
+
+    @abstractmethod
+    def success_reply(self) -> WebhookReply:
+        """The exact body the platform expects when a delivery was accepted."""
+
+    def error_reply(self, error: HubError) -> WebhookReply:
+        """What the caller receives when a delivery is refused or could not be accepted (so it retries).
+
+        The status and machine-readable code come from the error; override to add the platform's own
+        failure fields to the body.
+        """
+        body = {"error": {"code": error.code, "message": error.message}}
+        return WebhookReply(status=error.http_status, body=json.dumps(body, ensure_ascii=False))

@@ -1,0 +1,23 @@
+"""A connector's manifest: what the CDK app and the local hub need to deploy and run it.
+
+Each connector package defines `MANIFEST` in its `__init__.py` without importing anything heavy, so that
+discovering connectors costs nothing at Lambda cold start or synth time.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConnectorManifest:
+    channel: str
+    display_name: str
+    connector_class: str  # "connectors.douyin.connector:DouyinConnector"
+    api_base_url: str  # the platform's production gateway
+    webhook_handler: str | None = None  # "connectors.douyin.handlers:lambda_handler"
+    poll_handler: str | None = None
+    poll_every_minutes: int = 5
+    simulator: str | None = None  # "connectors.douyin.simulator:create_app"
+
+    @property
+    def secret_suffix(self) -> str:
+        return self.channel

@@ -1,0 +1,35 @@
+"""Building a live connector: its class from the registry, its keys from Secrets Manager, its gateway URL.
+
+Credentials are one JSON secret per channel, `{app_key, app_secret, shop_tokens: {shop_id: token}}`,
+read through Powertools parameters (cached for five minutes). `OMNIHUB_<CHANNEL>_API_URL` overrides the
+production gateway (the local hub points it at the platform simulator).
+"""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import get_secret
+
+from connectors.registry import import_dotted, manifest_for
+from connectors.sdk.contracts import Connector, Credentials
+from hubcore.settings import settings
+
+
+def load_credentials(channel: str) -> Credentials:
+    secret: Any = get_secret(f"{settings().channel_secret_prefix}{channel}", transform="json", max_age=300)
+    return Credentials(
+        app_key=str(secret["app_key"]),
+        app_secret=str(secret["app_secret"]),
+        shop_tokens={str(k): str(v) for k, v in secret.get("shop_tokens", {}).items()},
+    )
+
+
+def api_base_url(channel: str) -> str:
+    return os.environ.get(f"OMNIHUB_{channel.upper()}_API_URL") or manifest_for(channel).api_base_url
+
+
+def load_connector(channel: str) -> Connector:
+    manifest = manifest_for(channel)
+    connector_class = import_dotted(manifest.connector_class)
+    connector: Connector = connector_class(load_credentials(channel), api_base_url(channel))
+    return connector

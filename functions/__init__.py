@@ -1,0 +1,1 @@
+"""The hub's own Lambda functions: workflow steps, event consumers and APIs."""

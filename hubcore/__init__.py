@@ -1,0 +1,1 @@
+"""Shared runtime of OmniHub's Lambda functions: settings, observability and AWS adapters."""

@@ -1,0 +1,190 @@
+"""The orders table: one item per order (`META`) plus its history, keyed `ORDER#{order_key}`.
+
+Platform updates are written with a version condition, so a late, older update never overwrites a newer
+one and a repeated delivery changes nothing. `published_version` records which version has been put on
+the bus; together they make publishing recoverable (see connectors.sdk.ingest).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from hubcore.aws import client
+from hubcore.settings import settings
+from schemas.order import Order
+from schemas.timeutil import utc_now
+
+META = "META"
+
+
+def order_pk(order_key: str) -> str:
+    return f"ORDER#{order_key}"
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    order: Order
+    version: int
+    published_version: int
+    hub_state: str
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    applied: bool
+    previous: StoredOrder | None  # the item before the write (applied) or as found (not applied)
+
+
+_DESERIALIZER = TypeDeserializer()
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
+
+
+def _stored(attrs: dict[str, Any]) -> StoredOrder:
+    return StoredOrder(
+        order=Order.model_validate_json(attrs["order"]),
+        version=int(attrs["version"]),
+        published_version=int(attrs.get("published_version", 0)),
+        hub_state=str(attrs.get("hub_state", "RECEIVED")),
+        attributes=attrs,
+    )
+
+
+class OrdersTable:
+    def __init__(self, table_name: str | None = None) -> None:
+        self._table = table_name or settings().orders_table
+
+    def record_platform_order(self, order: Order, *, now: datetime | None = None) -> RecordResult:
+        """Write the order if it is new or newer than what is stored, with a history entry, atomically."""
+        now = now or utc_now()
+        key = {"pk": {"S": order_pk(order.order_key)}, "sk": {"S": META}}
+        update = {
+            "TableName": self._table,
+            "Key": key,
+            "UpdateExpression": (
+                "SET #order = :order, version = :v, channel = :channel, platform_status = :status, "
+                "platform_updated_at = :updated, last_seen_at = :now, "
+                "published_version = if_not_exists(published_version, :zero), "
+                "hub_state = if_not_exists(hub_state, :received), first_seen_at = if_not_exists(first_seen_at, :now)"
+            ),
+            "ConditionExpression": "attribute_not_exists(pk) OR version < :v",
+            "ExpressionAttributeNames": {"#order": "order"},
+            "ExpressionAttributeValues": {
+                ":order": {"S": order.model_dump_json()},
+                ":v": {"N": str(order.version)},
+                ":channel": {"S": order.channel},
+                ":status": {"S": order.status.value},
+                ":updated": {"S": order.updated_at.isoformat()},
+                ":now": {"S": now.isoformat()},
+                ":zero": {"N": "0"},
+                ":received": {"S": "RECEIVED"},
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        history = {
+            "TableName": self._table,
+            "Item": {
+                "pk": {"S": order_pk(order.order_key)},
+                "sk": {"S": f"HIST#{now.isoformat()}#P{order.version:024d}"},
+                "kind": {"S": "platform"},
+                "state": {"S": order.status.value},
+                "detail": {"S": f"platform status {order.channel_status} (version {order.version})"},
+                "at": {"S": now.isoformat()},
+            },
+        }
+        previous = self.get(order.order_key)
+        try:
+            client("dynamodb").transact_write_items(TransactItems=[{"Update": update}, {"Put": history}])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
+                raise
+            found = reasons[0].get("Item")
+            return RecordResult(
+                applied=False, previous=_stored(_deserialize(found)) if found else self.get(order.order_key)
+            )
+        return RecordResult(applied=True, previous=previous)
+
+    def mark_published(self, order_key: str, version: int) -> None:
+        try:
+            client("dynamodb").update_item(
+                TableName=self._table,
+                Key={"pk": {"S": order_pk(order_key)}, "sk": {"S": META}},
+                UpdateExpression="SET published_version = :v",
+                ConditionExpression="attribute_exists(pk) AND published_version < :v",
+                ExpressionAttributeValues={":v": {"N": str(version)}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def get(self, order_key: str) -> StoredOrder | None:
+        response = client("dynamodb").get_item(
+            TableName=self._table, Key={"pk": {"S": order_pk(order_key)}, "sk": {"S": META}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _stored(_deserialize(item)) if item else None
+
+    def history(self, order_key: str) -> list[dict[str, Any]]:
+        response = client("dynamodb").query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :h)",
+            ExpressionAttributeValues={":pk": {"S": order_pk(order_key)}, ":h": {"S": "HIST#"}},
+            ConsistentRead=True,
+        )
+        return [_deserialize(item) for item in response.get("Items", [])]
+
+    def set_hub_state(
+        self,
+        order_key: str,
+        state: str,
+        detail: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Move the order's hub state and append a history entry, atomically."""
+        now = now or utc_now()
+        names = {"#state": "hub_state"}
+        values: dict[str, Any] = {":state": {"S": state}, ":now": {"S": now.isoformat()}}
+        sets = ["#state = :state", "hub_state_at = :now"]
+        for index, (name, value) in enumerate((extra or {}).items()):
+            names[f"#x{index}"] = name
+            values[f":x{index}"] = {"S": value if isinstance(value, str) else json.dumps(value, default=str)}
+            sets.append(f"#x{index} = :x{index}")
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": {"pk": {"S": order_pk(order_key)}, "sk": {"S": META}},
+                        "UpdateExpression": "SET " + ", ".join(sets),
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": order_pk(order_key)},
+                            "sk": {"S": f"HIST#{now.isoformat()}#H{state}"},
+                            "kind": {"S": "hub"},
+                            "state": {"S": state},
+                            "detail": {"S": detail},
+                            "at": {"S": now.isoformat()},
+                        },
+                    }
+                },
+            ]
+        )

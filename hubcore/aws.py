@@ -1,0 +1,23 @@
+"""boto3 clients, one per service per process.
+
+The same code talks to real AWS in production and to moto locally: boto3 honours the standard
+`AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`) variables, so switching is configuration only.
+"""
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests and the local hub change endpoints between runs)."""
+    client.cache_clear()

@@ -1,0 +1,1 @@
+"""Canonical contracts of OmniHub: the order model and the events on the bus."""
