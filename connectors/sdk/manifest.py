@@ -11,12 +11,12 @@ from dataclasses import dataclass
 class ConnectorManifest:
     channel: str
     display_name: str
-    connector_class: str  # "connectors.douyin.connector:DouyinConnector"
+    connector_class: str  # "connectors.douyin.connector:DouyinConnector"  (module:attribute)
     api_base_url: str  # the platform's production gateway
-    webhook_handler: str | None = None  # "connectors.douyin.handlers:lambda_handler"
+    webhook_handler: str | None = None  # Lambda handler string: "connectors.douyin.handler.lambda_handler"
     poll_handler: str | None = None
     poll_every_minutes: int = 5
-    simulator: str | None = None  # "connectors.douyin.simulator:create_app"
+    simulator: str | None = None  # "connectors.douyin.simulator:DouyinSimulator" (a PlatformSimulator)
 
     @property
     def secret_suffix(self) -> str:
