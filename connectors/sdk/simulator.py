@@ -156,7 +156,8 @@ class PlatformSimulator(ABC):
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{self.channel}-simulator", daemon=True)
+        name = f"{self.channel}-simulator"
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
         self._thread.start()
         return self.base_url
 
