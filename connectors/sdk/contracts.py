@@ -9,7 +9,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -113,3 +113,80 @@ class WebhookConnector(Connector):
         """
         body = {"error": {"code": error.code, "message": error.message}}
         return WebhookReply(status=error.http_status, body=json.dumps(body, ensure_ascii=False))
+
+
+# --- polling ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One entry of a platform's "orders changed in a window" list: enough to fetch the full order."""
+
+    channel_order_id: str
+    modified_at: datetime
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class PollPage:
+    """One page of changed orders, with what the platform says about the window's size."""
+
+    page_no: int
+    page_size: int
+    summaries: tuple[OrderSummary, ...]
+    total_results: int | None = None  # orders in the whole window, when the platform reports it
+    has_next: bool | None = None
+
+    @property
+    def page_count(self) -> int:
+        if self.total_results is not None:
+            return -(-self.total_results // self.page_size) if self.total_results > 0 else 0
+        if self.has_next:
+            raise ValueError("the platform reported has_next without a total: the page count is unknown")
+        return self.page_no if self.summaries else self.page_no - 1
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """One message taken from a platform's message queue (delivered until it is confirmed)."""
+
+    message_id: str
+    shop_id: str  # the shop the message belongs to (an app-wide queue holds messages of every shop)
+    topic: str
+    channel_order_id: str | None  # None: the message is not about an order; it is confirmed and dropped
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PollingConnector(Connector):
+    """A channel whose orders are pulled: changed-order lists by modified time, plus an optional queue.
+
+    The runner (`connectors.sdk.polling`) owns the windows, the paging order, the checkpoints and the
+    ingestion; a connector only answers the platform-specific questions below.
+    """
+
+    max_window: ClassVar[timedelta] = timedelta(minutes=30)  # the longest window one list call may span
+    safety_lag: ClassVar[timedelta] = timedelta(minutes=1)  # windows end this long before now
+    window_overlap: ClassVar[timedelta] = timedelta(minutes=1)  # each window re-reads this much of the last
+    initial_lookback: ClassVar[timedelta] = timedelta(hours=1)  # where a shop's first poll starts
+    page_backwards: ClassVar[bool] = True  # walk pages from the last to the first
+    supports_messages: ClassVar[bool] = False
+
+    @abstractmethod
+    def list_changed(self, shop_id: str, start: datetime, end: datetime, page: int) -> PollPage:
+        """One page (1-based) of the orders modified in [start, end]."""
+
+    def count_pages(self, shop_id: str, start: datetime, end: datetime) -> int:
+        """How many pages the window [start, end] has now (0 when nothing changed)."""
+        return self.list_changed(shop_id, start, end, 1).page_count
+
+    @abstractmethod
+    def fetch_order(self, shop_id: str, summary: OrderSummary) -> Mapping[str, Any]:
+        """The platform's full order for a summary (what `normalise` accepts)."""
+
+    def consume_messages(self, shop_id: str) -> Sequence[QueuedMessage]:
+        """Take the next batch of unconfirmed messages (empty when the channel has no queue)."""
+        return ()
+
+    def confirm_messages(self, message_ids: Sequence[str]) -> None:
+        """Tell the queue these messages are handled; unconfirmed ones are delivered again."""
+        return None

@@ -1,0 +1,1 @@
+"""The local hub: OmniHub on one machine, with moto as the embedded AWS, and the `omnihub` CLI."""

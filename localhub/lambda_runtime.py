@@ -1,0 +1,68 @@
+"""Running a Lambda handler in this process, as the Lambda service would invoke it."""
+
+import importlib
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_ms: int = 30_000
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_ms
+
+
+def resolve_handler(handler: str) -> Handler:
+    """'package.module.function' (the Lambda handler string) -> the callable."""
+    module_name, _, attribute = handler.rpartition(".")
+    function: Handler = getattr(importlib.import_module(module_name), attribute)
+    return function
+
+
+class LocalLambdaService:
+    """Function name -> handler string, and invocation in-process."""
+
+    def __init__(self, handlers: Mapping[str, str] | None = None) -> None:
+        self._handlers: dict[str, str] = dict(handlers or {})
+        self._resolved: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+
+    def register(self, function_name: str, handler: str) -> None:
+        with self._lock:
+            self._handlers[function_name] = handler
+            self._resolved.pop(function_name, None)
+
+    def handler_string(self, function_name_or_arn: str) -> str:
+        return self._handlers[self._name(function_name_or_arn)]
+
+    def invoke(self, function_name_or_arn: str, event: dict[str, Any]) -> Any:
+        name = self._name(function_name_or_arn)
+        with self._lock:
+            handler = self._resolved.get(name)
+            if handler is None:
+                handler = self._resolved[name] = resolve_handler(self._handlers[name])
+        return handler(event, LocalLambdaContext(function_name=name))
+
+    @staticmethod
+    def _name(function_name_or_arn: str) -> str:
+        if function_name_or_arn.startswith("arn:"):
+            return function_name_or_arn.split(":")[6]
+        return function_name_or_arn
