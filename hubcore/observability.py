@@ -1,4 +1,8 @@
-"""One Logger, Tracer and Metrics for every function, with personal data masked before it is written.
+"""One Logger and Metrics for every function, with personal data masked before it is written.
+
+There is deliberately no module-level Powertools Tracer: constructing one imports and patches the X-Ray
+SDK (about 250 ms of cold start here, more than boto3 itself); Lambda's active tracing still records
+each invocation.
 
 Powertools' DataMasking.erase walks JSONPath expressions (about 1 ms per record here) and raises when a
 field is absent, which a log formatter cannot afford; the masking below is a cheap key-based walk instead.
@@ -7,7 +11,7 @@ field is absent, which a log formatter cannot afford; the masking below is a che
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
@@ -58,5 +62,4 @@ class PiiMaskingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service="omnihub", logger_formatter=PiiMaskingFormatter())
-tracer = Tracer(service="omnihub")
 metrics = Metrics(namespace="OmniHub", service="omnihub")

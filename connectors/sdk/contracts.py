@@ -123,7 +123,7 @@ class OrderSummary:
     """One entry of a platform's "orders changed in a window" list: enough to fetch the full order."""
 
     channel_order_id: str
-    modified_at: datetime
+    modified_at: datetime | None = None  # unknown when the summary comes from a queued message
     status: str | None = None
 
 

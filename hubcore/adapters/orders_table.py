@@ -188,3 +188,113 @@ class OrdersTable:
                 },
             ]
         )
+
+
+# --- Workflow fields (functions/workflow, order_events, shipments): conditional moves and the fulfilment lookup ---
+
+FULFILMENT_PREFIX = "FULFILMENT#"
+LOOKUP = "LOOKUP"
+
+
+def _attr(value: Any) -> dict[str, Any]:
+    return {"S": value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)}
+
+
+class WorkflowOrders(OrdersTable):
+    """The orders table as the workflow sees it: guarded hub-state moves and workflow attributes.
+
+    Every move is one transaction (META update + history entry), conditional on the order existing and
+    on the guards given, so concurrent writers (the workflow and a cancellation) serialise on the item.
+    """
+
+    def move(
+        self,
+        order_key: str,
+        state: str,
+        detail: str,
+        *,
+        fields: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        only_from: tuple[str, ...] = (),
+        not_from: tuple[str, ...] = (),
+        if_absent: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Set `hub_state` (and fields) if the guards hold; False when a guard failed. Raises if no such order."""
+        now = now or utc_now()
+        names: dict[str, str] = {"#state": "hub_state"}
+        values: dict[str, Any] = {":state": {"S": state}, ":now": {"S": now.isoformat()}}
+        sets = ["#state = :state", "hub_state_at = :now"]
+        for index, (name, value) in enumerate((fields or {}).items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = _attr(value)
+            sets.append(f"#f{index} = :f{index}")
+        expression = "SET " + ", ".join(sets)
+        if remove:
+            for index, name in enumerate(remove):
+                names[f"#r{index}"] = name
+            expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(remove)))
+        conditions = ["attribute_exists(pk)"]
+        if only_from:
+            conditions.append("#state IN (" + ", ".join(f":o{i}" for i in range(len(only_from))) + ")")
+            values.update({f":o{i}": {"S": s} for i, s in enumerate(only_from)})
+        if not_from:
+            conditions.append("NOT (#state IN (" + ", ".join(f":n{i}" for i in range(len(not_from))) + "))")
+            values.update({f":n{i}": {"S": s} for i, s in enumerate(not_from)})
+        if if_absent:
+            names["#absent"] = if_absent
+            conditions.append("attribute_not_exists(#absent)")
+        pk = order_pk(order_key)
+        history = {
+            "pk": {"S": pk},
+            "sk": {"S": f"HIST#{now.isoformat()}#H{state}"},
+            "kind": {"S": "hub"},
+            "state": {"S": state},
+            "detail": {"S": detail},
+            "at": {"S": now.isoformat()},
+        }
+        try:
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": pk}, "sk": {"S": META}},
+                            "UpdateExpression": expression,
+                            "ConditionExpression": " AND ".join(conditions),
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": history}},
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed" and reasons[0].get("Item"):
+                return False
+            raise
+        return True
+
+    def put_fulfilment_lookup(self, fulfilment_id: str, order_key: str) -> None:
+        """Fulfilment id -> order key, for the warehouse callback. Idempotent."""
+        client("dynamodb").put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": f"{FULFILMENT_PREFIX}{fulfilment_id}"},
+                "sk": {"S": LOOKUP},
+                "order_key": {"S": order_key},
+            },
+        )
+
+    def order_key_for_fulfilment(self, fulfilment_id: str) -> str | None:
+        response = client("dynamodb").get_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"{FULFILMENT_PREFIX}{fulfilment_id}"}, "sk": {"S": LOOKUP}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return str(item["order_key"]["S"]) if item else None

@@ -1,0 +1,1 @@
+"""Consumer of OrderReceived/OrderUpdated: starts or cancels the fulfilment workflow."""

@@ -1,0 +1,1 @@
+"""Warehouse callback API: shipment confirmations."""

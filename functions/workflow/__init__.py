@@ -1,0 +1,1 @@
+"""Order-fulfilment workflow: the state machine (ASL), its steps, and their pure logic."""
