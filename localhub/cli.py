@@ -1,0 +1,66 @@
+"""The `omnihub` command: run the local hub, the demo, or the benchmark."""
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def _local(args: argparse.Namespace) -> int:
+    from localhub.demo import start_platform
+
+    platform = start_platform(front_door_port=args.port)
+    print(f"OmniHub local hub on {platform.hub.url}")
+    for route in platform.hub.front_door.routes:
+        print(f"  {route.method:5} {platform.hub.url}{route.resource}")
+    for channel, simulator in platform.simulators.items():
+        print(f"  simulator {channel:8} {simulator.base_url}")
+    print(f"  embedded AWS (moto) {platform.hub.aws.endpoint}")
+    print("Ctrl-C to stop.")
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    stopped.wait()
+    platform.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from localhub.demo import run_demo
+
+    report = run_demo(orders=args.orders, seed=args.seed)
+    return 0 if report.ok else 1
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from localhub.bench import run_bench
+
+    return run_bench(orders=args.orders, out_dir=args.out, runs=args.runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="omnihub", description="OmniHub on one machine (moto as the embedded AWS)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="serve the hub and the platform simulators on localhost")
+    local.add_argument("--port", type=int, default=8080, help="front door port (default 8080)")
+    local.set_defaults(run=_local)
+
+    demo = commands.add_parser("demo", help="stream a realistic day of orders through the hub and summarise")
+    demo.add_argument("--orders", type=int, default=200, help="orders to stream (default 200)")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the generated day (default 7)")
+    demo.set_defaults(run=_demo)
+
+    bench = commands.add_parser("bench", help="measure cold starts, CPU per order, AWS calls and throughput")
+    bench.add_argument("--orders", type=int, default=200, help="orders for the end-to-end run (default 200)")
+    bench.add_argument("--runs", type=int, default=5, help="fresh interpreters per cold-start sample (default 5)")
+    bench.add_argument("--out", default="bench-results", help="directory for bench.json (default bench-results)")
+    bench.set_defaults(run=_bench)
+
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
