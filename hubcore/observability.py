@@ -8,6 +8,7 @@ Powertools' DataMasking.erase walks JSONPath expressions (about 1 ms per record 
 field is absent, which a log formatter cannot afford; the masking below is a cheap key-based walk instead.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +61,9 @@ class PiiMaskingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
         return super().serialize(mask_pii(log))
 
+
+# httpx logs every request URL at INFO, and some platforms (Douyin, TOP) sign with tokens in the query.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 logger = Logger(service="omnihub", logger_formatter=PiiMaskingFormatter())
 metrics = Metrics(namespace="OmniHub", service="omnihub")

@@ -9,9 +9,10 @@ seconds. Choices where the reference is silent:
   `#index#cipher#…#` (address), `~index~cipher~…~` (name); the first segment is a search index that is the
   same for the same plaintext. The phone's index is the token; any other shape gives no token (never a
   fallback to something derived from the plaintext).
-- is_cod: `pay_type == 0` (货到付款) [SRC DD-GO]. is_presale: a line with `pre_sale_type` 1/2 or
-  `trade_type` 2 (定金预售), or a non-empty `order_phase_list`. invoice_requested: no invoice field in
-  orderDetail [NOT FOUND]; stays False (invoices come from Douyin's invoice API).
+- is_cod: `pay_type == 0` (货到付款) [SRC DD-GO], trusted once the order has left status 1 (where 0 may be a
+  mere default). is_presale: a line with `pre_sale_type` 1/2 or `trade_type` 2 (定金预售), or a non-empty
+  `order_phase_list`. invoice_requested: no invoice field in orderDetail [NOT FOUND]; stays False (invoices
+  come from Douyin's invoice API).
 - version: `make_version(update_time, status, sequence)` where the sequence is the lines' after-sale progress,
   so an after-sale step in the same second as the previous update still counts as newer.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from connectors.douyin import statuses
 from connectors.sdk.errors import OrderInvalid
-from schemas.order import Order, OrderLine, RawPayloadRef, Receiver, make_version
+from schemas.order import Order, OrderLine, OrderStatus, RawPayloadRef, Receiver, make_version
 from schemas.timeutil import from_unix_seconds
 
 CHANNEL = "douyin"
@@ -81,7 +82,7 @@ def to_order(detail: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef 
         paid_at=_optional_time(detail, "pay_time", order_id),
         updated_at=updated_at,
         is_presale=_is_presale(detail, raw_lines),
-        is_cod=pay_type is not None and _int(pay_type, "pay_type", order_id) == _PAY_TYPE_COD,
+        is_cod=_is_cod(pay_type, status, order_id),
         invoice_requested=False,
         buyer_message=_text(detail, "buyer_words"),
         seller_memo=_text(detail, "seller_words"),
@@ -130,6 +131,13 @@ def _receiver(detail: Mapping[str, Any], order_id: str) -> Receiver:
         town=_region(addr, masked_addr, "street"),
         match_token=search_index(phone_cipher),
     )
+
+
+def _is_cod(pay_type: object, status: OrderStatus, order_id: str) -> bool:
+    # An order still awaiting payment/confirmation may carry pay_type 0 as a mere default: not trusted yet.
+    if pay_type is None or status is OrderStatus.PENDING_PAYMENT:
+        return False
+    return _int(pay_type, "pay_type", order_id) == _PAY_TYPE_COD
 
 
 def _is_presale(detail: Mapping[str, Any], raw_lines: list[Any]) -> bool:

@@ -57,8 +57,9 @@ def _accept(
     if len(request.body) > max_bytes:
         raise PayloadTooLarge(f"body of {len(request.body)} bytes exceeds the {max_bytes}-byte limit")
     connector.verify(request)
-    delivery_ref = archive.put(connector.channel, request.body, request.received_at, kind="webhook")
     notifications = connector.parse_notifications(request)
+    # Archived only once it is authentic and well-formed: refused deliveries write nothing.
+    delivery_ref = archive.put(connector.channel, request.body, request.received_at, kind="webhook")
     results: list[IngestResult] = []
     for notification in notifications:
         raw_order = connector.fetch_order(notification)
