@@ -144,6 +144,8 @@ def _synth_env() -> dict[str, str]:
 
     env = dict(os.environ)
     env["CDK_OUTDIR"] = str(TEMPLATE_DIR)
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     env["CDK_CONTEXT_JSON"] = json.dumps({"omnihub:placeholder-layer": True, "aws:cdk:bundling-stacks": []})
     return env
 

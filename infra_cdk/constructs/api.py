@@ -92,7 +92,21 @@ class HubApi(Construct):
                 self._webhook(spec, route, functions[spec.name])
             for route in spec.api_routes:
                 self._iam_route(route, functions[spec.name])
+        self._unknown_routes_answer_404()
         self._acknowledge_api()
+
+    def _unknown_routes_answer_404(self) -> None:
+        """API Gateway answers an unrouted path with 403 "Missing Authentication Token"; a platform posting
+        to a channel that has no connector deserves a 404 and a machine-readable code instead."""
+        self.api.add_gateway_response(
+            "UnknownRoute",
+            type=apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+            status_code="404",
+            templates={
+                "application/json": '{"error": {"code": "UNKNOWN_ROUTE", '
+                '"message": "no route for $context.httpMethod $context.path"}}'
+            },
+        )
 
     def _integration(self, function: lambda_.IFunction) -> apigw.LambdaIntegration:
         return apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)

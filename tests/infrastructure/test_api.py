@@ -79,3 +79,11 @@ def test_stage_logs_access_traces_and_throttles_webhooks(synth: Synth) -> None:
     for channel in WEBHOOKS:
         webhook = settings[f"/~1webhooks~1{channel}"]
         assert webhook["HttpMethod"] == "POST" and webhook["ThrottlingBurstLimit"] > 0
+
+
+def test_unrouted_paths_answer_404_with_a_machine_readable_code(synth: Synth) -> None:
+    # Given a platform posting to a channel that has no connector / Then API Gateway answers 404, not 403
+    responses = synth.of_type("AWS::ApiGateway::GatewayResponse").values()
+    unknown = [r["Properties"] for r in responses if r["Properties"]["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"]
+    assert len(unknown) == 1 and unknown[0]["StatusCode"] == "404"
+    assert "UNKNOWN_ROUTE" in unknown[0]["ResponseTemplates"]["application/json"]
