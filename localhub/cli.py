@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--out", default="bench-results", help="directory for bench.json (default bench-results)")
     bench.set_defaults(run=_bench)
 
+    parser.add_argument("--log-level", default="WARNING", help="log level of the hub's functions (default WARNING)")
     args = parser.parse_args(argv)
+    from hubcore.observability import logger
+
+    logger.setLevel(args.log_level.upper())
     result: int = args.run(args)
     return result
 

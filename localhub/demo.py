@@ -15,13 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from connectors.douyin.simulator import DouyinSimulator
-from connectors.tmall.simulator import TmallSimulator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from connectors.douyin.simulator import DouyinSimulator
 from connectors.sdk.simulator import PlatformSimulator
+from connectors.tmall.simulator import TmallSimulator
 from hubcore.adapters.inventory_table import InventoryTable
 from localhub.hub import LocalHub
 from localhub.scenario import (
