@@ -43,12 +43,13 @@ class PlatformHttp:
         max_total_seconds: float = 20.0,
         initial_backoff: float = 0.2,
         transport: httpx.BaseTransport | None = None,
+        max_jitter: float = 1.0,
     ) -> None:
         self._client = httpx.Client(base_url=base_url, timeout=timeout_seconds, transport=transport)
         self._retrying = Retrying(
             retry=retry_if_exception(_is_transient),
             stop=stop_after_attempt(max_attempts) | stop_after_delay(max_total_seconds),
-            wait=wait_exponential_jitter(initial=initial_backoff, max=5.0),
+            wait=wait_exponential_jitter(multiplier=initial_backoff, max=5.0, jitter=max_jitter),
             reraise=False,
         )
 

@@ -63,15 +63,28 @@ def make_poll_handler(channel: str, *, clock: Callable[[], datetime] = utc_now) 
         keep_going = _remaining(context)
         outcomes: dict[str, int] = {}
         summary: dict[str, Any] = {"channel": channel, "shops": {}, "outcomes": outcomes, "errors": 0}
+
+        def failed(shop: dict[str, Any], stage: str, error: HubError) -> None:
+            # Platform trouble or a publish failure: nothing is lost, the next scheduled run resumes.
+            logger.warning(
+                "poll failed; resumes next run", shop_id=shop_id, stage=stage, code=error.code, reason=error.message
+            )
+            metrics.add_metric(name="PollFailed", unit=MetricUnit.Count, value=1)
+            shop["error"] = error.code
+            summary["errors"] += 1
+
         for shop_id in sorted(connector.credentials.shop_tokens):
             now = clock()
             shop: dict[str, Any] = {}
             summary["shops"][shop_id] = shop
-            try:
-                if connector.supports_messages:
+            if connector.supports_messages:
+                try:
                     messages = run_message_poll(
                         connector, shop_id, ingestor=ingestor, archive=archive, now=now, keep_going=keep_going
                     )
+                except HubError as error:  # the window poll below still runs: it is the safety net
+                    failed(shop, "messages", error)
+                else:
                     _count(messages.results, outcomes)
                     shop["messages"] = {
                         "consumed": messages.consumed,
@@ -80,6 +93,7 @@ def make_poll_handler(channel: str, *, clock: Callable[[], datetime] = utc_now) 
                         "invalid": len(messages.invalid),
                     }
                     metrics.add_metric(name="MessagesConfirmed", unit=MetricUnit.Count, value=messages.confirmed)
+            try:
                 window = run_window_poll(
                     connector,
                     shop_id,
@@ -89,25 +103,21 @@ def make_poll_handler(channel: str, *, clock: Callable[[], datetime] = utc_now) 
                     now=now,
                     keep_going=keep_going,
                 )
-                _count(window.results, outcomes)
-                shop["windows"] = {
-                    "completed": window.windows_completed,
-                    "pages": window.pages_read,
-                    "invalid": len(window.invalid),
-                    "conflict": window.conflict,
-                    "caught_up": window.caught_up,
-                }
-                if window.conflict:
-                    metrics.add_metric(name="PollCheckpointConflict", unit=MetricUnit.Count, value=1)
-                if window.invalid:
-                    metrics.add_metric(name="OrdersInvalid", unit=MetricUnit.Count, value=len(window.invalid))
-            except HubError as error:  # platform trouble, publish failure: the next run resumes
-                logger.warning(
-                    "poll of a shop failed; resumes next run", shop_id=shop_id, code=error.code, reason=error.message
-                )
-                metrics.add_metric(name="PollFailed", unit=MetricUnit.Count, value=1)
-                shop["error"] = error.code
-                summary["errors"] += 1
+            except HubError as error:
+                failed(shop, "windows", error)
+                continue
+            _count(window.results, outcomes)
+            shop["windows"] = {
+                "completed": window.windows_completed,
+                "pages": window.pages_read,
+                "invalid": len(window.invalid),
+                "conflict": window.conflict,
+                "caught_up": window.caught_up,
+            }
+            if window.conflict:
+                metrics.add_metric(name="PollCheckpointConflict", unit=MetricUnit.Count, value=1)
+            if window.invalid:
+                metrics.add_metric(name="OrdersInvalid", unit=MetricUnit.Count, value=len(window.invalid))
         for name, value in outcomes.items():
             metrics.add_metric(name=f"Orders{name.title()}", unit=MetricUnit.Count, value=value)
         logger.info("poll finished", summary=summary)

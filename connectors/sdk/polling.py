@@ -112,7 +112,9 @@ def _ingest_summary(
     return ingestor.ingest(order)
 
 
-def _next_window(connector: PollingConnector, checkpoint: WindowCheckpoint, horizon: datetime) -> tuple[datetime, datetime] | None:
+def _next_window(
+    connector: PollingConnector, checkpoint: WindowCheckpoint, horizon: datetime
+) -> tuple[datetime, datetime] | None:
     start = checkpoint.watermark - connector.window_overlap
     end = min(start + connector.max_window, horizon)
     if end <= checkpoint.watermark:
@@ -162,12 +164,16 @@ def run_window_poll(
                     key,
                     WindowCheckpoint(checkpoint.watermark, start, end, first, revision=checkpoint.revision),
                 )
-            checkpoint = _walk_window(connector, shop_id, checkpoint, key, checkpoints, ingestor, archive, now, result, keep_going)
+            checkpoint = _walk_window(
+                connector, shop_id, checkpoint, key, checkpoints, ingestor, archive, now, result, keep_going
+            )
             if checkpoint.in_window:  # stopped by keep_going mid-window; resumes next run
                 break
             result.windows_completed += 1
     except CheckpointConflict:
-        logger.warning("poll checkpoint moved by another invocation; stopping", channel=connector.channel, shop_id=shop_id)
+        logger.warning(
+            "poll checkpoint moved by another invocation; stopping", channel=connector.channel, shop_id=shop_id
+        )
         result.conflict = True
     result.checkpoint = checkpoint
     return result
@@ -202,7 +208,8 @@ def _walk_window(
             done = page_no < 1
         else:
             page_no += 1
-            done = not page.summaries or page_no > page.page_count
+            more = page.has_next if page.total_results is None else page_no <= page.page_count
+            done = not page.summaries or not more
         if done:
             return checkpoints.save(key, WindowCheckpoint(watermark=end, revision=checkpoint.revision))
         checkpoint = checkpoints.save(
