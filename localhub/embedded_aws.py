@@ -238,6 +238,6 @@ def _create_state_machines(aws: EmbeddedAws, topology: Topology, local: LocalRes
             definition = definition.replace("${" + key + "}", str(resolve(value)))
         name = local.attrs[(machine.logical_id, "Name")]
         arn = stepfunctions.create_state_machine(
-            name=name, definition=definition, roleArn=_arn("iam", "role/omnihub-local-states"), type="STANDARD"
+            name=name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/omnihub-local-states", type="STANDARD"
         )["stateMachineArn"]
         local.state_machine_arns[machine.logical_id] = arn

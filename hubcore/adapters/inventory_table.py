@@ -65,7 +65,8 @@ class Node:
     node_id: str
     name: str
     province: str
-    priority: int = 100
+    priority: int = 100  # lower is tried first among nodes of the same province rank
+    city: str | None = None
     active: bool = True
 
 
@@ -140,18 +141,29 @@ class InventoryTable:
 
     # --- master data and seeding ---
 
-    def put_node(self, node: Node) -> None:
-        client("dynamodb").put_item(
-            TableName=self._table,
-            Item={
-                **node_key(node.node_id),
-                "node_id": {"S": node.node_id},
-                "name": {"S": node.name},
-                "province": {"S": node.province},
-                "priority": _n(node.priority),
-                "active": {"BOOL": node.active},
-            },
-        )
+    def put_node(
+        self,
+        node_id: str,
+        *,
+        name: str,
+        province: str,
+        city: str | None = None,
+        priority: int = 100,
+        active: bool = True,
+    ) -> Node:
+        """Create or replace a warehouse node's master data."""
+        item: dict[str, Any] = {
+            **node_key(node_id),
+            "node_id": {"S": node_id},
+            "name": {"S": name},
+            "province": {"S": province},
+            "priority": _n(priority),
+            "active": {"BOOL": active},
+        }
+        if city:
+            item["city"] = {"S": city}
+        client("dynamodb").put_item(TableName=self._table, Item=item)
+        return Node(node_id, name, province, priority, city, active)
 
     def nodes(self) -> list[Node]:
         response = client("dynamodb").query(
@@ -166,6 +178,7 @@ class InventoryTable:
                 name=str(item["name"]),
                 province=str(item["province"]),
                 priority=int(item["priority"]),
+                city=str(item["city"]) if item.get("city") else None,
                 active=bool(item.get("active", True)),
             )
             for item in map(_plain, response.get("Items", []))
@@ -208,7 +221,14 @@ class InventoryTable:
     def seed(self, nodes: Iterable[Node], stock: Iterable[tuple[str, str, int]]) -> None:
         """Nodes, then `(sku, node_id, on_hand)` counts: what the local hub's demo starts from."""
         for node in nodes:
-            self.put_node(node)
+            self.put_node(
+                node.node_id,
+                name=node.name,
+                province=node.province,
+                city=node.city,
+                priority=node.priority,
+                active=node.active,
+            )
         for sku, node_id, on_hand in stock:
             self.set_on_hand(sku, node_id, on_hand)
 
@@ -229,6 +249,24 @@ class InventoryTable:
             )
             for item in map(_plain, response.get("Items", []))
         ]
+
+    def reservation_counts(self) -> dict[str, int]:
+        """Reservation lines per status (HELD/COMMITTED/RELEASED). A full Scan: for the local demo and ops
+        checks on small tables, never on a request path."""
+        counts: dict[str, int] = {}
+        paginator = client("dynamodb").get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self._table,
+            FilterExpression="begins_with(pk, :res) AND begins_with(sk, :line)",
+            ExpressionAttributeValues={":res": {"S": "RES#"}, ":line": {"S": "LINE#"}},
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                status = str(item["status"]["S"])
+                counts[status] = counts.get(status, 0) + 1
+        return counts
 
     # --- reservations ---
 
@@ -270,7 +308,9 @@ class InventoryTable:
                     "Update": {
                         "TableName": self._table,
                         "Key": stock_key(line.sku, node_id),
-                        "UpdateExpression": "SET available = available - :q, reserved = reserved + :q, updated_at = :now",
+                        "UpdateExpression": (
+                            "SET available = available - :q, reserved = reserved + :q, updated_at = :now"
+                        ),
                         "ConditionExpression": "available >= :q",
                         "ExpressionAttributeValues": {":q": _n(line.quantity), ":now": {"S": now.isoformat()}},
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -303,9 +343,7 @@ class InventoryTable:
                         "sk": {"S": "HEADER"},
                         "order_key": {"S": order_key},
                         "node_id": {"S": node_id},
-                        "lines": {
-                            "L": [{"M": {"sku": {"S": x.sku}, "quantity": _n(x.quantity)}} for x in lines]
-                        },
+                        "lines": {"L": [{"M": {"sku": {"S": x.sku}, "quantity": _n(x.quantity)}} for x in lines]},
                         "status": {"S": ReservationStatus.HELD},
                         "created_at": {"S": now.isoformat()},
                     },

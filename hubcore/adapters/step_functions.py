@@ -1,15 +1,14 @@
 """Step Functions: starting the order workflow (always named) and answering its task tokens."""
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from hubcore.aws import client
+from hubcore.settings import settings
 
-STATE_MACHINE_ENV = "OMNIHUB_STATE_MACHINE_ARN"
 _TOKEN_GONE = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken"})
 
 
@@ -29,9 +28,9 @@ class StepFunctions:
 
     @property
     def state_machine_arn(self) -> str:
-        arn = self._state_machine_arn or os.environ.get(STATE_MACHINE_ENV)
+        arn = self._state_machine_arn or settings().state_machine_arn
         if not arn:
-            raise RuntimeError(f"{STATE_MACHINE_ENV} is not set")
+            raise RuntimeError("OMNIHUB_STATE_MACHINE_ARN is not set")
         return arn
 
     def start_execution(self, name: str, payload: dict[str, Any]) -> StartResult:

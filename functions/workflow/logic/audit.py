@@ -128,7 +128,7 @@ def _check(rule: Rule, order: Order) -> RuleHit | None:
         if matched:
             return _hit(rule, f"after-sale {', '.join(matched)}")
     elif isinstance(rule, AddressRule):
-        missing = [name for name in rule.region_fields if not (getattr(order.receiver, name) or "").strip()]
+        missing: list[str] = [name for name in rule.region_fields if not (getattr(order.receiver, name) or "").strip()]
         if rule.require_address_cipher and not (order.receiver.address_cipher or "").strip():
             missing.append("address")
         if missing:
