@@ -1,6 +1,8 @@
 """The `omnihub` command: run the local hub, the demo, or the benchmark."""
 
 import argparse
+import logging
+import os
 import signal
 import sys
 import threading
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     from hubcore.observability import logger
 
     logger.setLevel(args.log_level.upper())
+    if logger.log_level > logging.INFO:  # EMF metric lines would drown the console; CloudWatch reads them in AWS
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     result: int = args.run(args)
     return result
 

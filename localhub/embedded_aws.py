@@ -7,6 +7,7 @@ through it. Lambda invocations are routed to the in-process handlers by `localhu
 
 import io
 import json
+import logging
 import os
 import socket
 import zipfile
@@ -68,6 +69,7 @@ class EmbeddedAws:
                 "POWERTOOLS_METRICS_NAMESPACE": "OmniHubLocal",
             }
         )
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         self._server.start()
         config = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
         httpx.post(f"{self.endpoint}/moto-api/config", json=config, timeout=5).raise_for_status()
@@ -238,6 +240,9 @@ def _create_state_machines(aws: EmbeddedAws, topology: Topology, local: LocalRes
             definition = definition.replace("${" + key + "}", str(resolve(value)))
         name = local.attrs[(machine.logical_id, "Name")]
         arn = stepfunctions.create_state_machine(
-            name=name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/omnihub-local-states", type="STANDARD"
+            name=name,
+            definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/omnihub-local-states",
+            type="STANDARD",
         )["stateMachineArn"]
         local.state_machine_arns[machine.logical_id] = arn

@@ -96,7 +96,8 @@ class ScheduleRunner:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def fire(self) -> Any:
         event = {"source": "aws.scheduler", "resources": [self._schedule_arn], "detail": json.dumps({})}

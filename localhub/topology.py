@@ -146,7 +146,9 @@ def _synth_env() -> dict[str, str]:
     env["CDK_OUTDIR"] = str(TEMPLATE_DIR)
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    env["CDK_CONTEXT_JSON"] = json.dumps({"omnihub:placeholder-layer": True, "aws:cdk:bundling-stacks": []})
+    # Only the template is needed locally: no bundling, no copying of the code into asset folders.
+    context = {"omnihub:placeholder-layer": True, "aws:cdk:bundling-stacks": [], "aws:cdk:disable-asset-staging": True}
+    env["CDK_CONTEXT_JSON"] = json.dumps(context)
     return env
 
 

@@ -70,6 +70,17 @@ def test_incomplete_address_is_held_for_review(missing):
     assert missing.removesuffix("_cipher") in decision.hits[0].reason
 
 
+def test_masked_street_address_counts_only_with_the_platforms_decrypt_handle():
+    # Given Taobao-style receivers: masked street text, with or without the OAID handle, and no ciphertext
+    base = make_order().receiver.model_copy(update={"address_cipher": None, "address_masked": "文三路****"})
+    with_handle = base.model_copy(update={"match_token": "oaid-123"})
+    without_handle = base.model_copy(update={"match_token": None})
+
+    # Then the decryptable one is complete and the other is held for review
+    assert hit_ids(make_order(receiver=with_handle)) == []
+    assert hit_ids(make_order(receiver=without_handle)) == ["address-incomplete"]
+
+
 def test_blank_region_counts_as_missing():
     receiver = make_order().receiver.model_copy(update={"city": "  "})
     assert hit_ids(make_order(receiver=receiver)) == ["address-incomplete"]
