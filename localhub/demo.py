@@ -9,7 +9,6 @@ order's end state against the plan; any surprise makes the command exit non-zero
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -160,7 +159,7 @@ class DemoRun:
         for planned in self.plan.orders:
             if planned.anomaly is Anomaly.REFUND_BEFORE_SHIPMENT:
                 key = self.keys[planned.index]
-                self._wait_for(lambda k=key: self.state(k) == "FULFILMENT_REQUESTED", timeout=60)
+                self._wait_for_state(key, "FULFILMENT_REQUESTED", timeout=60)
                 simulator = self.douyin if planned.channel == "douyin" else self.tmall
                 simulator.request_refund(key.split(":", 2)[2])
                 self._deliver(planned.channel)
@@ -192,10 +191,9 @@ class DemoRun:
         index = next(i for i, k in self.keys.items() if k == key)
         return self.plan.orders[index].expected_state
 
-    @staticmethod
-    def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    def _wait_for_state(self, key: str, state: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not condition():
+        while time.monotonic() < deadline and self.state(key) != state:
             time.sleep(0.2)
 
 

@@ -56,8 +56,10 @@ class LocalHub:
         self.warehouse.start()
 
     def stop(self) -> None:
-        for component in (*self.schedules, *self.queue_pollers):
-            component.stop()
+        for schedule in self.schedules:
+            schedule.stop()
+        for poller in self.queue_pollers:
+            poller.stop()
         self.warehouse.stop()
         self.front_door.stop()
         moto_shims.uninstall()
