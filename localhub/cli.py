@@ -11,7 +11,7 @@ import threading
 def _local(args: argparse.Namespace) -> int:
     from localhub.demo import start_platform
 
-    platform = start_platform(front_door_port=args.port)
+    platform = start_platform(front_door_port=args.port, serve_aws=True)
     print(f"OmniHub local hub on {platform.hub.url}")
     for route in platform.hub.front_door.routes:
         print(f"  {route.method:5} {platform.hub.url}{route.resource}")

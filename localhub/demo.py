@@ -51,7 +51,7 @@ class Platform:
             simulator.stop()
 
 
-def start_platform(front_door_port: int = 0, warehouse_delay_seconds: float = 0.2) -> Platform:
+def start_platform(front_door_port: int = 0, warehouse_delay_seconds: float = 0.2, serve_aws: bool = False) -> Platform:
     douyin = DouyinSimulator(
         app_key="7000000000000000000",
         app_secret=secrets.token_hex(16),
@@ -63,7 +63,12 @@ def start_platform(front_door_port: int = 0, warehouse_delay_seconds: float = 0.
     simulators: dict[str, PlatformSimulator] = {"douyin": douyin, "tmall": tmall}
     for simulator in simulators.values():
         simulator.start()
-    hub = LocalHub(simulators=simulators, run_schedules=False, warehouse_delay_seconds=warehouse_delay_seconds)
+    hub = LocalHub(
+        simulators=simulators,
+        run_schedules=False,
+        warehouse_delay_seconds=warehouse_delay_seconds,
+        serve_aws=serve_aws,
+    )
     hub.start(front_door_port=front_door_port)
     douyin.set_push_target(f"{hub.url}/webhooks/douyin")
     _seed_inventory()

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import httpx
+from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from hubcore.aws import reset_clients
@@ -50,16 +51,21 @@ class LocalResources:
 
 
 class EmbeddedAws:
-    def __init__(self, port: int | None = None) -> None:
+    """moto, either in this process (`serve=False`: botocore calls are answered in-process, fastest) or as a
+    server on a local port (`serve=True`: other tools such as the AWS CLI can reach it too)."""
+
+    MOTO_CONFIG: dict[str, Any] = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+
+    def __init__(self, *, serve: bool = False, port: int | None = None) -> None:
+        self.serve = serve
         self.port = port or free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.endpoint = f"http://127.0.0.1:{self.port}" if serve else "in-process"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False) if serve else None
+        self._mock = None if serve else mock_aws(config=self.MOTO_CONFIG)  # type: ignore[arg-type]
 
     def start(self) -> None:
         os.environ.update(
             {
-                "AWS_ENDPOINT_URL": self.endpoint,
-                "MOTO_PORT": str(self.port),
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_SESSION_TOKEN": "testing",
@@ -69,18 +75,29 @@ class EmbeddedAws:
                 "POWERTOOLS_METRICS_NAMESPACE": "OmniHubLocal",
             }
         )
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-        self._server.start()
-        config = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
-        httpx.post(f"{self.endpoint}/moto-api/config", json=config, timeout=5).raise_for_status()
+        if self._server is not None:
+            os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+            os.environ["MOTO_PORT"] = str(self.port)  # moto's Step Functions interpreter calls back through it
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+            self._server.start()
+            httpx.post(f"{self.endpoint}/moto-api/config", json=self.MOTO_CONFIG, timeout=5).raise_for_status()
+        else:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+            assert self._mock is not None
+            self._mock.start()
         reset_clients()
         reset_settings()
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
+        if self._mock is not None:
+            self._mock.stop()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        if self._server is not None:
+            return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        return boto3.client(service, region_name=REGION)
 
 
 def _arn(service: str, resource: str) -> str:

@@ -26,10 +26,11 @@ class LocalHub:
     template_path: Path | None = None
     run_schedules: bool = True
     warehouse_delay_seconds: float = 0.2
+    serve_aws: bool = False  # True: moto listens on a port (for the AWS CLI); False: in-process, faster
 
     def start(self, front_door_port: int = 0) -> None:
         self.topology: Topology = load(self.template_path)
-        self.aws = EmbeddedAws()
+        self.aws = EmbeddedAws(serve=self.serve_aws)
         self.aws.start()
         for channel, simulator in self.simulators.items():
             os.environ[f"OMNIHUB_{channel.upper()}_API_URL"] = simulator.base_url

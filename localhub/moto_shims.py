@@ -11,12 +11,26 @@ Shims (each covered by `tests/workflows/test_moto_shims.py`):
    Step Functions (`lambda:invoke`, `.waitForTaskToken`, whose payload carries the token), direct
    `lambda.invoke` and the SQS event-source mapping all go through it. `Event` invocations run on a thread.
 
+2. `dynamodb_serialised` — moto's DynamoDB is not thread-safe: `TransactWriteItems` deep-copies the tables
+   for its rollback while other request threads write to them, and fails with "dictionary changed size
+   during iteration". Real DynamoDB serves concurrent writers, and the local hub runs many (webhooks,
+   workflow steps, pollers), so every moto DynamoDB action runs under one lock.
+
+3. `dynamodb_item_rollback` — for its rollback, moto's `TransactWriteItems` deep-copies every table the
+   transaction touches, so each transaction costs time proportional to the whole table and a day of orders
+   becomes quadratic (it was most of the demo's CPU). Under shim 2's lock, snapshotting just the items the
+   transaction names and restoring them on failure gives the same all-or-nothing result.
+4. `asl_parse_cache` — moto lexes and parses the ASL definition with ANTLR for every execution (about half
+   of a workflow's CPU). The parse tree of a definition is cached; the evaluation components are still
+   built fresh for each execution from it, so executions share no state.
+
 Handlers run with the process environment (the local hub exports the functions' shared `OMNIHUB_*`
 variables), not with each function's own `Environment`: os.environ cannot differ per thread.
 
 Use `install(...)`/`uninstall()` or `with shims(...):`. Installing twice replaces the dispatcher.
 """
 
+import copy
 import importlib
 import importlib.util
 import json
@@ -26,6 +40,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from localhub.lambda_runtime import LocalLambdaContext
 
@@ -35,6 +55,81 @@ Dispatch = Invoker | Mapping[str, str] | None
 _lock = threading.Lock()
 _original_invoke: Callable[..., Any] | None = None
 _dispatch: Dispatch = None
+_original_dynamodb_call: Callable[..., Any] | None = None
+_dynamodb_lock = threading.RLock()
+
+
+def _serialised_dynamodb_call(self: DynamoHandler) -> Any:
+    assert _original_dynamodb_call is not None
+    with _dynamodb_lock:
+        return _original_dynamodb_call(self)
+
+
+class _TablesNotCopied:
+    """Stands in for the `copy` module inside moto.dynamodb.models: tables are not deep-copied (shim 3)."""
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, dynamodb_models.Table) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+_original_transact: Callable[..., Any] | None = None
+
+
+def _key_of(table: Any, op_type: str, op: Mapping[str, Any]) -> tuple[DynamoType, DynamoType | None]:
+    key = op["Item"] if op_type == "Put" else op["Key"]
+    range_attr = table.range_key_attr
+    return DynamoType(key[table.hash_key_attr]), DynamoType(key[range_attr]) if range_attr else None
+
+
+def _item_rollback_transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    assert _original_transact is not None
+    snapshots: list[tuple[Any, DynamoType, DynamoType | None, Any]] = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        table = self.tables.get(op.get("TableName", ""))
+        try:
+            hash_key, range_key = _key_of(table, op_type, op) if table is not None else (None, None)
+        except KeyError:  # a malformed key: moto itself will refuse the transaction before writing
+            continue
+        if table is None or hash_key is None:
+            continue
+        snapshots.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    try:
+        _original_transact(self, transact_items)
+    except Exception:
+        for table, hash_key, range_key, item in reversed(snapshots):
+            _restore(table, hash_key, range_key, item)
+        raise
+
+
+def _restore(table: Any, hash_key: DynamoType, range_key: DynamoType | None, item: Any) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    if item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item
+
+
+_original_parse: Callable[[str], Any] | None = None
+_parse_trees: dict[str, Any] = {}
+
+
+def _cached_parse(definition: str) -> tuple[Any, Any]:
+    assert _original_parse is not None
+    tree = _parse_trees.get(definition)
+    if tree is None:
+        program, tree = _original_parse(definition)  # syntax errors raise here, uncached
+        _parse_trees[definition] = tree
+        return program, tree
+    return Preprocessor().visit(tree), tree
 
 
 def function_name_of(name_or_arn: str) -> str:
@@ -120,20 +215,37 @@ def _run_quietly(target: Invoker, function_name: str, event: dict[str, Any]) -> 
 
 def install(dispatch: Dispatch = None) -> None:
     """Route moto's Lambda invocations to in-process handlers (see the module docstring)."""
-    global _original_invoke, _dispatch
+    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse
     with _lock:
         _dispatch = dispatch
         if _original_invoke is None:
             _original_invoke = LambdaSimpleBackend.invoke
             LambdaSimpleBackend.invoke = _in_process_invoke  # type: ignore[method-assign]
+        if _original_dynamodb_call is None:
+            _original_dynamodb_call = DynamoHandler.call_action
+            DynamoHandler.call_action = _serialised_dynamodb_call  # type: ignore[method-assign]
+            _original_transact = DynamoDBBackend.transact_write_items
+            DynamoDBBackend.transact_write_items = _item_rollback_transact  # type: ignore[method-assign]
+            dynamodb_models.copy = _TablesNotCopied()  # type: ignore[assignment]
+            _original_parse = AmazonStateLanguageParser.parse
+            AmazonStateLanguageParser.parse = staticmethod(_cached_parse)  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    global _original_invoke, _dispatch
+    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse
     with _lock:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
+        if _original_dynamodb_call is not None:
+            DynamoHandler.call_action = _original_dynamodb_call  # type: ignore[method-assign]
+            DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign,assignment]
+            dynamodb_models.copy = copy
+            AmazonStateLanguageParser.parse = staticmethod(_original_parse)  # type: ignore[method-assign,arg-type,assignment]
+            _parse_trees.clear()
         _original_invoke = None
+        _original_dynamodb_call = None
+        _original_transact = None
+        _original_parse = None
         _dispatch = None
 
 

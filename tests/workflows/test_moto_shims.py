@@ -143,3 +143,122 @@ class TestLambdaInProcess:
             if e["type"] == "TaskFailed"
         ]
         assert len(failed) == 2  # the first attempt and its one retry
+
+
+def _hammer_transactions(threads: int = 8, per_thread: int = 40) -> list[BaseException]:
+    """Many threads each writing their own items with TransactWriteItems, as the local hub's workers do."""
+    import threading
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="shim-concurrency",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        client = boto3.client("dynamodb", region_name=REGION)
+        try:
+            for i in range(per_thread):
+                item = {"pk": {"S": f"{n}-{i}"}, "payload": {"M": {f"k{j}": {"N": str(j)} for j in range(20)}}}
+                client.transact_write_items(TransactItems=[{"Put": {"TableName": "shim-concurrency", "Item": item}}])
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return errors
+
+
+def test_dynamodb_shim_lets_concurrent_transactions_through(hub_aws):
+    # Given the shims installed (as the local hub does)
+    with moto_shims.shims():
+        # When many threads write with transactions at once
+        errors = _hammer_transactions()
+    # Then every write lands, as on real DynamoDB
+    assert errors == []
+    count = boto3.client("dynamodb", region_name=REGION).scan(TableName="shim-concurrency", Select="COUNT")["Count"]
+    assert count == 8 * 40
+
+
+def test_uninstall_restores_moto_dynamodb():
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    moto_shims.install()
+    assert DynamoHandler.call_action is not original
+    moto_shims.uninstall()
+    assert DynamoHandler.call_action is original
+
+
+def _orders_table() -> "object":
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="shim-rollback",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
+def test_a_cancelled_transaction_changes_nothing_with_item_level_rollback(hub_aws):
+    with moto_shims.shims():
+        # Given one existing item with a counter
+        dynamodb = _orders_table()
+        dynamodb.put_item(TableName="shim-rollback", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}})
+        # When a transaction updates it, puts a new item, then fails a condition on its last action
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "shim-rollback",
+                            "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                            "UpdateExpression": "SET n = n - :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                    {"Put": {"TableName": "shim-rollback", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": "shim-rollback",
+                            "Key": {"pk": {"S": "zzz"}, "sk": {"S": "1"}},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        # Then the existing item keeps its value and the new one was never written
+        items = dynamodb.scan(TableName="shim-rollback")["Items"]
+    assert items == [{"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}}]
+
+
+def test_the_asl_is_parsed_once_per_definition_and_executions_stay_independent(hub_aws, monkeypatch):
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+
+    definition = json.dumps(
+        {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "End": True}}}
+    )
+    parses = []
+    original = ASLParser.state_machine
+    monkeypatch.setattr(ASLParser, "state_machine", lambda self: parses.append(1) or original(self))
+    with moto_shims.shims():
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.create_state_machine(name="echo", definition=definition, roleArn="arn:aws:iam::123456789012:role/x")[
+            "stateMachineArn"
+        ]
+        outputs = []
+        for n in (1, 2, 3):
+            execution = sfn.start_execution(stateMachineArn=arn, name=f"run-{n}", input=json.dumps({"n": n}))
+            outputs.append(json.loads(wait_execution(execution["executionArn"])["output"]))
+    assert outputs == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert len(parses) == 1
