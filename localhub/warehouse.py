@@ -10,6 +10,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -43,6 +44,7 @@ class SimulatedWarehouse:
         )
         events.put_targets(Rule="omnihub-local-wms", EventBusName=bus_name, Targets=[{"Id": "wms", "Arn": queue_arn}])
         self._thread = threading.Thread(target=self._run, name="wms", daemon=True)
+        self._pickers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wms-picker")  # ships in parallel
         self._http = httpx.Client(base_url=front_door_url, timeout=30)
 
     def hold(self, order_key: str) -> None:
@@ -54,18 +56,23 @@ class SimulatedWarehouse:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._pickers.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             response = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             for message in response.get("Messages", []):
-                data = json.loads(message["Body"])["detail"]["data"]
-                with self._lock:
-                    held = self._hold_predicate(data["order_key"])
-                # A held order's request is consumed and never shipped; a refused confirmation stays queued.
-                if held or self._ship(data):
-                    self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+                self._pickers.submit(self._handle, message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        data = json.loads(message["Body"])["detail"]["data"]
+        with self._lock:
+            held = self._hold_predicate(data["order_key"])
+        # A held order's request is consumed and never shipped; a refused confirmation stays queued.
+        if held or self._ship(data):
+            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _ship(self, request: dict[str, Any]) -> bool:
         time.sleep(self._delay)
