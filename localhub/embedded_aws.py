@@ -61,7 +61,7 @@ class EmbeddedAws:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}" if serve else "in-process"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False) if serve else None
-        self._mock = None if serve else mock_aws(config=self.MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock = None if serve else mock_aws(config=self.MOTO_CONFIG)  # type: ignore[call-overload]
 
     def start(self) -> None:
         os.environ.update(
