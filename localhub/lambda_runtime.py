@@ -30,6 +30,11 @@ class LocalLambdaContext:
         return self.timeout_ms
 
 
+def function_name_of(name_or_arn: str) -> str:
+    """'arn:aws:lambda:region:account:function:name[:qualifier]' or 'name' -> 'name'."""
+    return name_or_arn.split(":")[6] if name_or_arn.startswith("arn:") else name_or_arn
+
+
 def resolve_handler(handler: str) -> Handler:
     """'package.module.function' (the Lambda handler string) -> the callable."""
     module_name, _, attribute = handler.rpartition(".")
@@ -51,18 +56,12 @@ class LocalLambdaService:
             self._resolved.pop(function_name, None)
 
     def handler_string(self, function_name_or_arn: str) -> str:
-        return self._handlers[self._name(function_name_or_arn)]
+        return self._handlers[function_name_of(function_name_or_arn)]
 
     def invoke(self, function_name_or_arn: str, event: dict[str, Any]) -> Any:
-        name = self._name(function_name_or_arn)
+        name = function_name_of(function_name_or_arn)
         with self._lock:
             handler = self._resolved.get(name)
             if handler is None:
                 handler = self._resolved[name] = resolve_handler(self._handlers[name])
         return handler(event, LocalLambdaContext(function_name=name))
-
-    @staticmethod
-    def _name(function_name_or_arn: str) -> str:
-        if function_name_or_arn.startswith("arn:"):
-            return function_name_or_arn.split(":")[6]
-        return function_name_or_arn

@@ -47,7 +47,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
-from localhub.lambda_runtime import LocalLambdaContext
+from localhub.lambda_runtime import LocalLambdaContext, function_name_of, resolve_handler
 
 Invoker = Callable[[str, dict[str, Any]], Any]
 Dispatch = Invoker | Mapping[str, str] | None
@@ -130,17 +130,6 @@ def _cached_parse(definition: str) -> tuple[Any, Any]:
         _parse_trees[definition] = tree
         return program, tree
     return Preprocessor().visit(tree), tree
-
-
-def function_name_of(name_or_arn: str) -> str:
-    """'arn:aws:lambda:region:account:function:name[:qualifier]' or 'name' -> 'name'."""
-    return name_or_arn.split(":")[6] if name_or_arn.startswith("arn:") else name_or_arn
-
-
-def resolve_handler(handler: str) -> Callable[[dict[str, Any], Any], Any]:
-    module_name, _, attribute = handler.rpartition(".")
-    function: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
-    return function
 
 
 def _importable(handler: str) -> bool:

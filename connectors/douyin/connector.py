@@ -5,8 +5,7 @@ Push body (platforms.md §4.3): a JSON array of `{tag, msg_id, data}` with `data
 sku order), so both lead to one orderDetail of the shop order. Other tags (product changes, the URL-check push
 with tag "0" [NOT FOUND: verified format]) are acknowledged and dropped.
 
-The SDK archives a verified delivery before it parses it; the structural checks therefore run inside
-`verify`, right after the signature, so a malformed delivery is refused (400) with nothing written.
+The SDK verifies, then parses, then archives: a forged or malformed delivery is refused with nothing written.
 """
 
 import json
@@ -77,7 +76,6 @@ class DouyinConnector(WebhookConnector):
             app_key=self.credentials.app_key,
             app_secret=self.credentials.app_secret,
         )
-        parse_delivery(request.body)
 
     def parse_notifications(self, request: WebhookRequest) -> Sequence[Notification]:
         notifications = parse_delivery(request.body)

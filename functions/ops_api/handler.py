@@ -4,19 +4,16 @@ shipment) and `GET /stock/{sku}` (per node on_hand / reserved / available).
 Receiver ciphertexts and match tokens are never returned; the masked forms and the region are.
 """
 
-import json
 from typing import Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler import Response
 
 from functions.common import inventory, json_attribute, load_order, orders
+from functions.rest_api import json_response, lambda_entry, make_resolver
 from hubcore.errors import HubError
-from hubcore.observability import logger, metrics
 
-app = APIGatewayRestResolver()
+app = make_resolver()
 
 HIDDEN_RECEIVER_FIELDS = frozenset({"name_cipher", "phone_cipher", "address_cipher", "match_token"})
 
@@ -24,10 +21,6 @@ HIDDEN_RECEIVER_FIELDS = frozenset({"name_cipher", "phone_cipher", "address_ciph
 class UnknownSku(HubError):
     code = "UNKNOWN_SKU"
     http_status = 404
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False))
 
 
 def order_view(order_key: str) -> dict[str, Any]:
@@ -80,25 +73,12 @@ def stock_view(sku: str) -> dict[str, Any]:
 
 @app.get("/orders/<order_key>")
 def get_order(order_key: str) -> Response:
-    return _json(200, order_view(unquote(order_key)))
+    return json_response(200, order_view(unquote(order_key)))
 
 
 @app.get("/stock/<sku>")
 def get_stock(sku: str) -> Response:
-    return _json(200, stock_view(unquote(sku)))
+    return json_response(200, stock_view(unquote(sku)))
 
 
-@app.exception_handler(HubError)
-def hub_error(error: HubError) -> Response:
-    return _json(error.http_status, {"error": {"code": error.code, "message": error.message}})
-
-
-@app.not_found
-def not_found(_: Exception) -> Response:
-    return _json(404, {"error": {"code": "UNKNOWN_ROUTE", "message": "no such route"}})
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = lambda_entry(app)

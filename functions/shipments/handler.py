@@ -6,23 +6,21 @@ a different one, or an order no longer awaiting shipment, is 409. Errors are `{"
 """
 
 import contextlib
-import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from functions.common import json_attribute, load_order, orders, publish, step_functions
+from functions.rest_api import json_response, lambda_entry, make_resolver
 from functions.workflow.models import ShipmentRecord
 from hubcore.adapters.orders_table import StoredOrder
 from hubcore.adapters.step_functions import TaskTokenGone
 from hubcore.errors import HubError
-from hubcore.observability import logger, metrics
+from hubcore.observability import logger
 from schemas.events import ShipmentConfirmed
 
-app = APIGatewayRestResolver()
+app = make_resolver()
 
 
 class ShipmentBody(BaseModel):
@@ -48,10 +46,6 @@ class ShipmentConflict(HubError):
     http_status = 409
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False))
-
-
 def _confirmed(stored: StoredOrder, record: ShipmentRecord, *, replay: bool) -> Response:
     body = {
         "order_key": stored.order.order_key,
@@ -60,7 +54,7 @@ def _confirmed(stored: StoredOrder, record: ShipmentRecord, *, replay: bool) -> 
         "replay": replay,
         "shipment": record.model_dump(mode="json"),
     }
-    return _json(200, body)
+    return json_response(200, body)
 
 
 def _resume(token: str, record: ShipmentRecord) -> None:
@@ -137,17 +131,4 @@ def post_shipment(fulfilment_id: str) -> Response:
     return confirm(fulfilment_id, body)
 
 
-@app.exception_handler(HubError)
-def hub_error(error: HubError) -> Response:
-    return _json(error.http_status, {"error": {"code": error.code, "message": error.message}})
-
-
-@app.not_found
-def not_found(_: Exception) -> Response:
-    return _json(404, {"error": {"code": "UNKNOWN_ROUTE", "message": "no such route"}})
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = lambda_entry(app)
