@@ -61,11 +61,13 @@ def main(argv: list[str] | None = None) -> int:
 
     parser.add_argument("--log-level", default="WARNING", help="log level of the hub's functions (default WARNING)")
     args = parser.parse_args(argv)
+    level = args.log_level.upper()
+    if logging.getLevelName(level) > logging.INFO:
+        # EMF metric lines would drown the console (CloudWatch reads them in AWS); set before Powertools loads.
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     from hubcore.observability import logger
 
-    logger.setLevel(args.log_level.upper())
-    if logger.log_level > logging.INFO:  # EMF metric lines would drown the console; CloudWatch reads them in AWS
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logger.setLevel(level)
     result: int = args.run(args)
     return result
 

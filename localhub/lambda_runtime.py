@@ -1,13 +1,20 @@
 """Running a Lambda handler in this process, as the Lambda service would invoke it."""
 
+import contextvars
 import importlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[[dict[str, Any], Any], Any]
+# (handler string, CPU seconds of the invocation's thread)
+InvocationObserver = Callable[[str, float], None]
+
+# The function whose handler is running on this thread (the benchmark attributes AWS calls by it).
+current_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_function", default=None)
 
 
 @dataclass
@@ -49,6 +56,7 @@ class LocalLambdaService:
         self._handlers: dict[str, str] = dict(handlers or {})
         self._resolved: dict[str, Handler] = {}
         self._lock = threading.Lock()
+        self.observers: list[InvocationObserver] = []
 
     def register(self, function_name: str, handler: str) -> None:
         with self._lock:
@@ -64,4 +72,11 @@ class LocalLambdaService:
             handler = self._resolved.get(name)
             if handler is None:
                 handler = self._resolved[name] = resolve_handler(self._handlers[name])
-        return handler(event, LocalLambdaContext(function_name=name))
+        token = current_function.set(self._handlers[name])
+        started = time.thread_time()
+        try:
+            return handler(event, LocalLambdaContext(function_name=name))
+        finally:
+            current_function.reset(token)
+            for observer in self.observers:
+                observer(self._handlers[name], time.thread_time() - started)
