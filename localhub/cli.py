@@ -11,13 +11,15 @@ import threading
 def _local(args: argparse.Namespace) -> int:
     from localhub.demo import start_platform
 
-    platform = start_platform(front_door_port=args.port, serve_aws=True)
+    platform = start_platform(front_door_port=args.port, serve_aws=True, run_schedules=True)
     print(f"OmniHub local hub on {platform.hub.url}")
     for route in platform.hub.front_door.routes:
         print(f"  {route.method:5} {platform.hub.url}{route.resource}")
     for channel, simulator in platform.simulators.items():
         print(f"  simulator {channel:8} {simulator.base_url}")
     print(f"  embedded AWS (moto) {platform.hub.aws.endpoint}")
+    for schedule in platform.hub.topology.schedules:
+        print(f"  schedule {schedule.logical_id}: {schedule.expression}")
     print("Ctrl-C to stop.")
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())

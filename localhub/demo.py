@@ -51,7 +51,12 @@ class Platform:
             simulator.stop()
 
 
-def start_platform(front_door_port: int = 0, warehouse_delay_seconds: float = 0.2, serve_aws: bool = False) -> Platform:
+def start_platform(
+    front_door_port: int = 0,
+    warehouse_delay_seconds: float = 0.2,
+    serve_aws: bool = False,
+    run_schedules: bool = False,  # the demo fires the pollers itself; `omnihub local` runs the template's schedules
+) -> Platform:
     douyin = DouyinSimulator(
         app_key="7000000000000000000",
         app_secret=secrets.token_hex(16),
@@ -65,7 +70,7 @@ def start_platform(front_door_port: int = 0, warehouse_delay_seconds: float = 0.
         simulator.start()
     hub = LocalHub(
         simulators=simulators,
-        run_schedules=False,
+        run_schedules=run_schedules,
         warehouse_delay_seconds=warehouse_delay_seconds,
         serve_aws=serve_aws,
     )
