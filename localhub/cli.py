@@ -2,10 +2,10 @@
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
+import warnings
 
 
 def _local(args: argparse.Namespace) -> int:
@@ -64,12 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="WARNING", help="log level of the hub's functions (default WARNING)")
     args = parser.parse_args(argv)
     level = args.log_level.upper()
-    if logging.getLevelName(level) > logging.INFO:
-        # EMF metric lines would drown the console (CloudWatch reads them in AWS); set before Powertools loads.
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    from hubcore.observability import logger
+    # Every function shares one Powertools Metrics object here (one process); in Lambda each has its own.
+    warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    from hubcore.observability import logger, metrics
 
     logger.setLevel(level)
+    if logging.getLevelName(level) > logging.INFO:
+        # EMF lines (what CloudWatch reads in AWS) would drown the console. POWERTOOLS_METRICS_DISABLED is not
+        # enough: the metric set then never clears and Powertools prints it anyway at 100 values.
+        metrics.provider.flush_metrics = lambda raise_on_empty_metrics=False: metrics.provider.clear_metrics()  # type: ignore[method-assign]
     result: int = args.run(args)
     return result
 

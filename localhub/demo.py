@@ -37,8 +37,6 @@ from localhub.scenario import (
 from schemas.order import order_key
 from schemas.timeutil import SHANGHAI, utc_now
 
-SETTLED_STATES = frozenset({"DONE", "REJECTED", "HELD", "BACKORDERED", "CANCELLED", "FAILED", "PENDING_PAYMENT"})
-
 
 @dataclass
 class Platform:
@@ -181,25 +179,24 @@ class DemoRun:
             self.platform.hub.fire_schedules()
 
     def settle(self, progress: Progress, timeout: float = 180) -> dict[str, str]:
+        """Wait until every order ends as planned (or the timeout), re-reading only those still moving."""
         task = progress.add_task("settling workflows", total=len(self.keys))
         deadline = time.monotonic() + timeout
+        expected = {self.keys[p.index]: p.expected_state for p in self.plan.orders}
         states: dict[str, str] = {}
-        while time.monotonic() < deadline:
-            states = {key: self.state(key) for key in self.keys.values()}
-            settled = sum(
-                1 for key, state in states.items() if state in SETTLED_STATES and self._expected(key) == state
-            )
-            progress.update(task, completed=settled)
-            if settled == len(self.keys):
-                break
-            self.platform.hub.fire_schedules()
-            time.sleep(1)
-        progress.update(task, completed=len(self.keys))
+        pending = set(expected)
+        while pending and time.monotonic() < deadline:
+            for key in sorted(pending):
+                states[key] = self.state(key)
+            pending = {key for key in pending if states[key] != expected[key]}
+            progress.update(task, completed=len(expected) - len(pending))
+            if pending:
+                self.platform.hub.fire_schedules()
+                time.sleep(1)
+        for key in pending:  # the final word on the ones that never arrived
+            states[key] = self.state(key)
+        progress.update(task, completed=len(expected))
         return states
-
-    def _expected(self, key: str) -> str:
-        index = next(i for i, k in self.keys.items() if k == key)
-        return self.plan.orders[index].expected_state
 
     def _wait_for_state(self, key: str, state: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
