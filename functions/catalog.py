@@ -37,7 +37,7 @@ class FunctionSpec:
     consumes: tuple[str, ...] = ()  # detail-types delivered through an SQS queue (with DLQ)
 
 
-WORKFLOW_ACCESS = (Access.ORDERS_READ, Access.ORDERS_WRITE, Access.BUS_PUT, Access.IDEMPOTENCY)
+WORKFLOW_ACCESS = (Access.ORDERS_READ, Access.ORDERS_WRITE, Access.BUS_PUT)
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(

@@ -33,7 +33,6 @@ CONNECTOR_ACCESS: tuple[Permission, ...] = (
     Access.ORDERS_READ,
     Access.ORDERS_WRITE,
     Access.BUS_PUT,
-    Access.IDEMPOTENCY,
     Grant.RAW_WRITE,
     Grant.OWN_CHANNEL_SECRET,
 )
@@ -67,7 +66,7 @@ def from_catalog(spec: FunctionSpec) -> LambdaSpec:
         name=spec.name,
         handler=spec.handler,
         description=spec.description,
-        access=frozenset((*spec.access, Access.IDEMPOTENCY)),
+        access=frozenset(spec.access),
         kind=Kind.CATALOG,
         timeout_seconds=spec.timeout_seconds,
         memory_mb=spec.memory_mb,

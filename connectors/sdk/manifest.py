@@ -17,7 +17,3 @@ class ConnectorManifest:
     poll_handler: str | None = None
     poll_every_minutes: int = 5
     simulator: str | None = None  # "connectors.douyin.simulator:DouyinSimulator" (a PlatformSimulator)
-
-    @property
-    def secret_suffix(self) -> str:
-        return self.channel

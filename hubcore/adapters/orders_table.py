@@ -143,52 +143,6 @@ class OrdersTable:
         )
         return [_deserialize(item) for item in response.get("Items", [])]
 
-    def set_hub_state(
-        self,
-        order_key: str,
-        state: str,
-        detail: str,
-        *,
-        extra: dict[str, Any] | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        """Move the order's hub state and append a history entry, atomically."""
-        now = now or utc_now()
-        names = {"#state": "hub_state"}
-        values: dict[str, Any] = {":state": {"S": state}, ":now": {"S": now.isoformat()}}
-        sets = ["#state = :state", "hub_state_at = :now"]
-        for index, (name, value) in enumerate((extra or {}).items()):
-            names[f"#x{index}"] = name
-            values[f":x{index}"] = {"S": value if isinstance(value, str) else json.dumps(value, default=str)}
-            sets.append(f"#x{index} = :x{index}")
-        client("dynamodb").transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": {"pk": {"S": order_pk(order_key)}, "sk": {"S": META}},
-                        "UpdateExpression": "SET " + ", ".join(sets),
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values,
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {
-                            "pk": {"S": order_pk(order_key)},
-                            "sk": {"S": f"HIST#{now.isoformat()}#H{state}"},
-                            "kind": {"S": "hub"},
-                            "state": {"S": state},
-                            "detail": {"S": detail},
-                            "at": {"S": now.isoformat()},
-                        },
-                    }
-                },
-            ]
-        )
-
 
 # --- Workflow fields (functions/workflow, order_events, shipments): conditional moves and the fulfilment lookup ---
 

@@ -17,7 +17,3 @@ class S3RawArchive:
         key = f"{channel}/{kind}/{received_at:%Y/%m/%d}/{digest}.json"
         client("s3").put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
         return RawPayloadRef(bucket=self._bucket, key=key, sha256=digest)
-
-    def get(self, ref: RawPayloadRef) -> bytes:
-        body: bytes = client("s3").get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
-        return body
