@@ -25,6 +25,18 @@ def order_pk(order_key: str) -> str:
     return f"ORDER#{order_key}"
 
 
+def history_item(order_key: str, kind: str, state: str, detail: str, at: datetime, tie: str) -> dict[str, Any]:
+    """One entry of an order's status history; `tie` keeps entries of the same instant apart and idempotent."""
+    return {
+        "pk": {"S": order_pk(order_key)},
+        "sk": {"S": f"HIST#{at.isoformat()}#{tie}"},
+        "kind": {"S": kind},
+        "state": {"S": state},
+        "detail": {"S": detail},
+        "at": {"S": at.isoformat()},
+    }
+
+
 @dataclass(frozen=True)
 class StoredOrder:
     order: Order
@@ -88,16 +100,12 @@ class OrdersTable:
             },
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+        detail = f"platform status {order.channel_status} (version {order.version})"
         history = {
             "TableName": self._table,
-            "Item": {
-                "pk": {"S": order_pk(order.order_key)},
-                "sk": {"S": f"HIST#{now.isoformat()}#P{order.version:024d}"},
-                "kind": {"S": "platform"},
-                "state": {"S": order.status.value},
-                "detail": {"S": f"platform status {order.channel_status} (version {order.version})"},
-                "at": {"S": now.isoformat()},
-            },
+            "Item": history_item(
+                order.order_key, "platform", order.status.value, detail, now, f"P{order.version:024d}"
+            ),
         }
         previous = self.get(order.order_key)
         try:
@@ -199,14 +207,7 @@ class WorkflowOrders(OrdersTable):
             names["#absent"] = if_absent
             conditions.append("attribute_not_exists(#absent)")
         pk = order_pk(order_key)
-        history = {
-            "pk": {"S": pk},
-            "sk": {"S": f"HIST#{now.isoformat()}#H{state}"},
-            "kind": {"S": "hub"},
-            "state": {"S": state},
-            "detail": {"S": detail},
-            "at": {"S": now.isoformat()},
-        }
+        history = history_item(order_key, "hub", state, detail, now, f"H{state}")
         try:
             client("dynamodb").transact_write_items(
                 TransactItems=[
