@@ -64,6 +64,9 @@ class Receiver(BaseModel):
     # A stable, non-reversible token for the phone/receiver that the platform provides for matching
     # (Taobao OAID, Douyin search index). Never the plaintext; audit rules hash it again before comparing.
     match_token: str | None = None
+    # False when the platform says the ciphertext cannot be decrypted (expired or revoked authorisation):
+    # the parcel cannot be labelled, so audit holds the order.
+    decryptable: bool = True
 
 
 class OrderLine(BaseModel):
@@ -79,6 +82,27 @@ class OrderLine(BaseModel):
     paid_amount: Fen = Field(description="What the buyer paid for this line after discount allocation")
     after_sale: AfterSaleStatus = AfterSaleStatus.NONE
     is_gift: bool = False
+    # A gift or kit component ships with its main line: routing never splits it from this line.
+    parent_line_id: str | None = None
+
+
+class FulfilmentMode(StrEnum):
+    SHIP = "SHIP"  # the hub ships it from a warehouse or store
+    PICKUP = "PICKUP"  # click-and-collect: the buyer collects at `pickup_store_id`
+    STORE_SALE = "STORE_SALE"  # sold and handed over at the till: nothing to ship, stock already gone
+    DROP_SHIP = "DROP_SHIP"  # 一件代发: the brand ships a distributor's sale to the distributor's buyer
+
+
+class Distributor(BaseModel):
+    """Who resold the goods when the brand drop-ships for a distributor (供销 / 代发 / JD DPS)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    distributor_id: str = Field(min_length=1)
+    name: str = ""
+    purchase_order_id: str | None = Field(default=None, description="The distributor's purchase order at the brand")
+    source_order_id: str | None = Field(default=None, description="The distributor's own sale on its storefront")
+    settlement_amount: Fen | None = Field(default=None, description="What the distributor pays the brand")
 
 
 class RawPayloadRef(BaseModel):
@@ -117,6 +141,16 @@ class Order(BaseModel):
     invoice_requested: bool = False
     buyer_message: str | None = None
     seller_memo: str | None = None
+    seller_flag: str | None = Field(default=None, description="The seller's own flag/colour on the order, as sent")
+    coupon_ids: list[str] = Field(default_factory=list, description="Coupons and promotions applied to the order")
+    presale_balance_due: Fen = Field(default=0, description="Presale balance (尾款) not yet paid")
+    device_id: str | None = Field(default=None, description="Platform's device fingerprint of the buyer, if given")
+    # The platform's own "can ship together" key (e.g. Douyin/XHS receiver hash, Taobao OAID): equal keys in
+    # the same shop mean the same receiver. Receiver ciphertext is not comparable, so merging uses this.
+    merge_key: str | None = None
+    fulfilment_mode: FulfilmentMode = FulfilmentMode.SHIP
+    pickup_store_id: str | None = None
+    distributor: Distributor | None = None
     raw_ref: RawPayloadRef | None = None
 
     @property
@@ -133,6 +167,17 @@ class Order(BaseModel):
         ids = [line.line_id for line in self.lines]
         if len(ids) != len(set(ids)):
             raise ValueError("order lines must have distinct line_id values")
+        parents = {line.parent_line_id for line in self.lines if line.parent_line_id}
+        if not parents <= set(ids):
+            raise ValueError("a line's parent_line_id must name another line of the same order")
+        return self
+
+    @model_validator(mode="after")
+    def _mode_has_its_party(self) -> "Order":
+        if self.fulfilment_mode is FulfilmentMode.PICKUP and not self.pickup_store_id:
+            raise ValueError("a click-and-collect order needs pickup_store_id")
+        if self.fulfilment_mode is FulfilmentMode.DROP_SHIP and self.distributor is None:
+            raise ValueError("a drop-ship order needs its distributor")
         return self
 
 
