@@ -37,7 +37,7 @@ CONNECTOR_ACCESS: tuple[Permission, ...] = (
     Grant.OWN_CHANNEL_SECRET,
 )
 
-WEBHOOK_ROUTE = "POST /webhooks/{channel}"
+WEBHOOK_PATH = "/webhooks/{channel}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ def from_manifest(manifest: ConnectorManifest) -> list[LambdaSpec]:
                 access=frozenset(CONNECTOR_ACCESS),
                 kind=Kind.WEBHOOK,
                 channel=channel,
-                public_routes=(WEBHOOK_ROUTE.format(channel=channel),),
+                public_routes=tuple(
+                    f"{method} {WEBHOOK_PATH.format(channel=channel)}" for method in manifest.webhook_methods
+                ),
             )
         )
     if manifest.poll_handler:

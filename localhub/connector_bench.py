@@ -28,7 +28,7 @@ def _webhook_work(connector: WebhookConnector, simulator: Any, shop_id: str) -> 
     body: bytes = simulator.pending_delivery()
     request = WebhookRequest(headers=simulator.signed_push(body), query={}, body=body, received_at=utc_now())
     notification = connector.parse_notifications(request)[0]
-    raw = connector.fetch_order(notification)
+    raw = connector.fetch_notified_order(notification)
 
     def once() -> object:
         connector.verify(request)

@@ -82,6 +82,7 @@ class LocalHub:
                 "app_key": credentials.app_key,
                 "app_secret": credentials.app_secret,
                 "shop_tokens": dict(credentials.shop_tokens),
+                "extra": dict(credentials.extra),
             }
         return secrets
 

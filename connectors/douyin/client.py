@@ -5,6 +5,9 @@ parameters (`app_key`, `method`, `access_token`, `timestamp` in unix seconds, `v
 the query string. Envelope: `code` 10000 = success, else `msg`/`sub_code`/`sub_msg`; older `err_no`/`message`
 (0 = success) is read too.
 
+Stock: `sku.syncStock` (§4.7) is called as a full overwrite; the figure is read back with `sku.detail`
+[INFERRED: the reference names no stock-read call; `sku.detail` returning `stock_num` is the safest guess].
+
 logisticsAdd idempotency [INFERRED]: Douyin's exact code for "already shipped" is [NOT FOUND]; a refusal whose
 `msg`/`sub_msg` says 已发货 / 重复发货 is taken as success, anything else is a rejection.
 """
@@ -106,6 +109,19 @@ class DouyinClient:
                 return False
             raise
         return True
+
+    def sync_stock(self, product_id: str, sku_id: str, quantity: int, access_token: str) -> None:
+        """`sku.syncStock` as a full overwrite (`incremental` false, so no idempotent_id is needed)."""
+        params = {"product_id": product_id, "sku_id": sku_id, "stock_num": quantity, "incremental": False}
+        self.call("sku.syncStock", params, access_token=access_token)
+
+    def sku_stock(self, product_id: str, sku_id: str, access_token: str) -> int:
+        """The sellable stock Douyin shows for one SKU (`sku.detail`; [INFERRED] name of the read call)."""
+        data = self.call("sku.detail", {"product_id": product_id, "sku_id": sku_id}, access_token=access_token)
+        try:
+            return int(data["stock_num"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlatformRejected(f"sku.detail returned no stock_num for sku {sku_id}") from exc
 
     def close(self) -> None:
         self._http.close()

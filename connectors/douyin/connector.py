@@ -21,11 +21,12 @@ from connectors.sdk.contracts import (
     Credentials,
     Notification,
     Shipment,
+    StockItem,
     WebhookConnector,
     WebhookReply,
     WebhookRequest,
 )
-from connectors.sdk.errors import ConnectorError, MalformedPayload
+from connectors.sdk.errors import ConnectorError, MalformedPayload, PlatformRejected
 from connectors.sdk.http import PlatformHttp
 from hubcore.errors import HubError
 from hubcore.observability import logger
@@ -86,7 +87,7 @@ class DouyinConnector(WebhookConnector):
         )
         return notifications
 
-    def fetch_order(self, notification: Notification) -> Mapping[str, Any]:
+    def fetch_notified_order(self, notification: Notification) -> Mapping[str, Any]:
         token = self.credentials.token_for(notification.shop_id)
         logger.debug("douyin orderDetail", shop_id=notification.shop_id, order_id=notification.channel_order_id)
         return self.client.order_detail(notification.channel_order_id, token)
@@ -117,6 +118,18 @@ class DouyinConnector(WebhookConnector):
             order.channel_order_id, shipment.carrier_code, shipment.tracking_no, token
         )
         logger.info("douyin shipment written back", order_key=order.order_key, already_shipped=not shipped_now)
+
+    def push_stock(self, shop_id: str, item: StockItem, quantity: int) -> None:
+        self.client.sync_stock(_product_id(item), item.channel_sku_id, quantity, self.credentials.token_for(shop_id))
+
+    def read_stock(self, shop_id: str, item: StockItem) -> int:
+        return self.client.sku_stock(_product_id(item), item.channel_sku_id, self.credentials.token_for(shop_id))
+
+
+def _product_id(item: StockItem) -> str:
+    if not item.channel_product_id:
+        raise PlatformRejected(f"Douyin needs the product id of sku {item.channel_sku_id} to update its stock")
+    return item.channel_product_id
 
 
 def parse_delivery(body: bytes) -> list[Notification]:

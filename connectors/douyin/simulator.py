@@ -18,13 +18,14 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from connectors.douyin.client import SUCCESS_CODE, method_path
 from connectors.douyin.signing import API_VERSION, push_signature, sign_request
+from connectors.sdk.contracts import WebhookRequest
 from connectors.sdk.simulator import OrderSpec, PlatformSimulator, SimRequest, SimResponse
 from schemas.timeutil import from_shanghai_text
 
@@ -180,6 +181,24 @@ class DouyinSimulator(PlatformSimulator):
             "event-sign": push_signature(app_key=self.app_key, app_secret=secret, body=body),
         }
 
+    def push_request(
+        self,
+        order_id: str,
+        *,
+        forge: bool = False,
+        omit_signature: bool = False,
+        sent_at: datetime | None = None,
+    ) -> WebhookRequest:
+        """The order's latest message as Douyin would push it. Douyin signs no timestamp: `sent_at` only sets
+        when the hub received it."""
+        with self.lock:
+            message = self._last_message[order_id]
+        body = json.dumps([message], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers = {k.lower(): v for k, v in self.signed_push(body, forge=forge).items()}
+        if omit_signature:
+            headers.pop("event-sign")
+        return WebhookRequest(headers=headers, query={}, body=body, received_at=sent_at or datetime.now(UTC))
+
     def pending_delivery(self) -> bytes:
         """The body of the next push: every pending message in one array, as Douyin batches them."""
         with self.lock:
@@ -229,6 +248,10 @@ class DouyinSimulator(PlatformSimulator):
                     data = self._order_detail(shop_id, params)
                 elif method == "order.logisticsAdd":
                     data = self._logistics_add(shop_id, params)
+                elif method == "sku.syncStock":
+                    data = self._sync_stock(shop_id, params)
+                elif method == "sku.detail":
+                    data = self._sku_detail(shop_id, params)
                 else:
                     raise _Refusal(40002, "参数错误", "isv.method-not-exist", f"method {method} is not simulated")
         except _Refusal as refusal:
@@ -320,6 +343,29 @@ class DouyinSimulator(PlatformSimulator):
         )
         return {}
 
+    def _listed_sku(self, shop_id: str, params: Mapping[str, Any]) -> str:
+        sku_id = str(params.get("sku_id") or "")
+        item = self.listing_by_channel_sku(shop_id, sku_id)
+        if item is None or str(params.get("product_id") or "") != item.channel_product_id:
+            raise _Refusal(50002, "业务处理失败", "isv.business-failed:9101", f"商品或规格不存在 sku_id={sku_id}")
+        return sku_id
+
+    def _sync_stock(self, shop_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        sku_id = self._listed_sku(shop_id, params)
+        quantity = params.get("stock_num")
+        if not isinstance(quantity, int) or quantity < 0:
+            raise _Refusal(40002, "参数错误", "isv.parameter-invalid", "stock_num 必须为非负整数")
+        incremental = bool(params.get("incremental"))
+        if incremental and not params.get("idempotent_id"):
+            raise _Refusal(40001, "缺少必选参数", "isv.missing-parameter", "增量更新需要 idempotent_id")
+        self.record_stock_push(shop_id, sku_id, quantity, incremental=incremental)
+        return {}
+
+    def _sku_detail(self, shop_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        sku_id = self._listed_sku(shop_id, params)
+        stock = self.shown_stock(shop_id, sku_id)
+        return {"sku_id": int(sku_id), "product_id": int(params["product_id"]), "stock_num": stock}
+
     def _envelope(self, code: int, msg: str, sub_code: str, sub_msg: str) -> dict[str, Any]:
         log_id = f"{datetime.now():%Y%m%d%H%M%S}{secrets.token_hex(8).upper()}"
         return {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg, "log_id": log_id}
@@ -371,6 +417,7 @@ class DouyinSimulator(PlatformSimulator):
         }
         sku_orders = []
         for index, (line_id, line) in enumerate(zip(order.line_ids, spec.lines, strict=True)):
+            listed = self.listing(order.shop_id, line.sku)
             sku_orders.append(
                 {
                     "order_id": line_id,
@@ -378,9 +425,9 @@ class DouyinSimulator(PlatformSimulator):
                     "order_level": 3,
                     "order_status": order.status,
                     "order_status_desc": status_desc[order.status],
-                    "product_id": 3600000000000000000 + zlib.crc32(line.sku.encode()),
-                    "product_id_str": str(3600000000000000000 + zlib.crc32(line.sku.encode())),
-                    "sku_id": 1700000000000 + zlib.crc32(line.sku.encode()) % 1_000_000,
+                    "product_id": int(listed.channel_product_id or 0),
+                    "product_id_str": listed.channel_product_id,
+                    "sku_id": int(listed.channel_sku_id),
                     "product_name": line.title or line.sku,
                     "code": line.sku,
                     "out_sku_id": "",

@@ -26,6 +26,9 @@ class Credentials:
     app_key: str
     app_secret: str
     shop_tokens: Mapping[str, str] = field(default_factory=dict)
+    # Anything else a platform needs (e.g. WeChat Pay's platform certificate and its serial, a message
+    # decryption key, per-store keys): string values from the same secret's `extra` object.
+    extra: Mapping[str, str] = field(default_factory=dict)
 
     def token_for(self, shop_id: str) -> str:
         try:
@@ -41,6 +44,7 @@ class WebhookRequest:
     body: bytes
     received_at: datetime
     path: str = "/"
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,15 @@ class Shipment(BaseModel):
     line_ids: list[str] = []
 
 
+@dataclass(frozen=True)
+class StockItem:
+    """One sellable SKU in a channel shop: the brand's SKU code and the platform's ids for it."""
+
+    merchant_sku: str
+    channel_sku_id: str
+    channel_product_id: str | None = None
+
+
 class Connector(ABC):
     """Everything a channel supplies, whichever way its orders arrive."""
 
@@ -87,6 +100,14 @@ class Connector(ABC):
     def confirm_shipment(self, order: Order, shipment: Shipment) -> None:
         """Write the shipment back to the platform. Idempotent: an already-shipped order is success."""
 
+    @abstractmethod
+    def push_stock(self, shop_id: str, item: StockItem, quantity: int) -> None:
+        """Set the sellable quantity the platform shows for `item` (a full overwrite, so a retry is harmless)."""
+
+    @abstractmethod
+    def read_stock(self, shop_id: str, item: StockItem) -> int:
+        """The sellable quantity the platform shows now: read back after a push to detect drift."""
+
 
 class WebhookConnector(Connector):
     @abstractmethod
@@ -98,8 +119,14 @@ class WebhookConnector(Connector):
         """Parse a verified body into order notifications (others are dropped). Raises MalformedPayload."""
 
     @abstractmethod
-    def fetch_order(self, notification: Notification) -> Mapping[str, Any]:
-        """Fetch the full order the notification is about from the platform API."""
+    def fetch_notified_order(self, notification: Notification) -> Mapping[str, Any]:
+        """The full order a notification is about: fetched from the API, or the notification's own payload
+        when the platform pushes the whole order."""
+
+    def handshake(self, request: WebhookRequest) -> WebhookReply | None:
+        """Answer a platform's URL-verification call (e.g. WeChat's GET with `echostr`), or None if this
+        request is not one. Called after `verify`; nothing is recorded for a handshake."""
+        return None
 
     @abstractmethod
     def success_reply(self) -> WebhookReply:

@@ -14,6 +14,7 @@ class ConnectorManifest:
     connector_class: str  # "connectors.douyin.connector:DouyinConnector"  (module:attribute)
     api_base_url: str  # the platform's production gateway
     webhook_handler: str | None = None  # Lambda handler string: "connectors.douyin.handler.lambda_handler"
+    webhook_methods: tuple[str, ...] = ("POST",)  # add "GET" for platforms that verify the URL with a GET
     poll_handler: str | None = None
     poll_every_minutes: int = 5
     simulator: str | None = None  # "connectors.douyin.simulator:DouyinSimulator" (a PlatformSimulator)

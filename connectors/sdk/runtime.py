@@ -1,6 +1,6 @@
 """Building a live connector: its class from the registry, its keys from Secrets Manager, its gateway URL.
 
-Credentials are one JSON secret per channel, `{app_key, app_secret, shop_tokens: {shop_id: token}}`,
+Credentials are one JSON secret per channel, `{app_key, app_secret, shop_tokens: {shop_id: token}, extra: {...}}`,
 read through Powertools parameters (cached for five minutes). `OMNIHUB_<CHANNEL>_API_URL` overrides the
 production gateway (the local hub points it at the platform simulator).
 """
@@ -21,6 +21,7 @@ def load_credentials(channel: str) -> Credentials:
         app_key=str(secret["app_key"]),
         app_secret=str(secret["app_secret"]),
         shop_tokens={str(k): str(v) for k, v in secret.get("shop_tokens", {}).items()},
+        extra={str(k): str(v) for k, v in secret.get("extra", {}).items()},
     )
 
 

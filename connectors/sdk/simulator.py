@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-from connectors.sdk.contracts import Credentials
+from connectors.sdk.contracts import Credentials, StockItem, WebhookRequest
 
 
 @dataclass(frozen=True)
@@ -109,15 +109,24 @@ class PlatformSimulator(ABC):
         self.app_key = app_key
         self.app_secret = app_secret
         self.shop_tokens = dict(shop_tokens)
+        self.extra: dict[str, str] = {}  # Credentials.extra the hub needs to talk to this platform
         self.faults = FaultPlan()
         self.requests = RequestLog()
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._listings: dict[tuple[str, str], StockItem] = {}
+        self._stock: dict[tuple[str, str], int] = {}  # (shop, channel sku id) -> quantity last pushed
+        self._drift: dict[tuple[str, str], int] = {}
 
     # --- wiring -------------------------------------------------------------------------------------
     def credentials(self) -> Credentials:
-        return Credentials(app_key=self.app_key, app_secret=self.app_secret, shop_tokens=dict(self.shop_tokens))
+        return Credentials(
+            app_key=self.app_key,
+            app_secret=self.app_secret,
+            shop_tokens=dict(self.shop_tokens),
+            extra=dict(self.extra),
+        )
 
     @property
     def base_url(self) -> str:
@@ -179,6 +188,60 @@ class PlatformSimulator(ABC):
         with self.lock:
             self.faults = FaultPlan(remaining=count, status=status, paths=paths)
 
+    # --- channel stock: what the platform shows as sellable -------------------------------------------
+    sku_id_base: ClassVar[int] = 3_000_000_000
+
+    def listing(self, shop_id: str, merchant_sku: str) -> StockItem:
+        """The platform's ids for a merchant SKU in a shop, assigned when first asked (as if the brand had
+        published the product there). Simulators use these ids in the orders they serve."""
+        with self.lock:
+            key = (shop_id, merchant_sku)
+            if key not in self._listings:
+                number = self.sku_id_base + len(self._listings) + 1
+                self._listings[key] = StockItem(merchant_sku, str(number), str(number // 10))
+            return self._listings[key]
+
+    def listing_by_channel_sku(self, shop_id: str, channel_sku_id: str) -> StockItem | None:
+        with self.lock:
+            found = (item for (shop, _), item in self._listings.items() if shop == shop_id)
+            return next((item for item in found if item.channel_sku_id == channel_sku_id), None)
+
+    def record_stock_push(self, shop_id: str, channel_sku_id: str, quantity: int, *, incremental: bool = False) -> int:
+        """What a platform's stock-update API does to its figure; returns the new figure (never below zero)."""
+        with self.lock:
+            key = (shop_id, channel_sku_id)
+            base = self._stock.get(key, 0) if incremental else 0
+            self._stock[key] = max(0, base + quantity)
+            return self._stock[key]
+
+    def shown_stock(self, shop_id: str, channel_sku_id: str) -> int:
+        """The figure the platform shows buyers: the last push plus any drift the test or demo injected."""
+        with self.lock:
+            key = (shop_id, channel_sku_id)
+            return max(0, self._stock.get(key, 0) + self._drift.get(key, 0))
+
+    def drift_stock(self, shop_id: str, merchant_sku: str, delta: int) -> None:
+        """Make the platform's figure differ from what was pushed (a seller-backend edit, a platform-side
+        hold), as real platforms do; the hub must notice when it reads the figure back."""
+        item = self.listing(shop_id, merchant_sku)
+        with self.lock:
+            key = (shop_id, item.channel_sku_id)
+            self._drift[key] = self._drift.get(key, 0) + delta
+
+    # --- push (platforms that call the hub) -----------------------------------------------------------
+    def push_request(
+        self,
+        order_id: str,
+        *,
+        forge: bool = False,
+        omit_signature: bool = False,
+        sent_at: datetime | None = None,
+    ) -> WebhookRequest:
+        """The request the platform would send the hub about the order's latest change, signed as the
+        platform signs (forge: with a wrong key; omit_signature: without its signature headers; sent_at: as
+        if sent then, to test replay windows). Only platforms that push implement it."""
+        raise NotImplementedError(f"{type(self).__name__} does not push to the hub")
+
     # --- what each platform supplies ---------------------------------------------------------------
     @abstractmethod
     def handle(self, request: SimRequest) -> SimResponse:
@@ -186,7 +249,10 @@ class PlatformSimulator(ABC):
 
     @abstractmethod
     def place_order(self, spec: OrderSpec, *, paid: bool = True) -> str:
-        """Create an order (paid or awaiting payment); returns the platform order id."""
+        """Create an order (paid or awaiting payment); returns the platform order id.
+
+        An unpaid order stays last-modified at `spec.created_at` (the conformance kit places orders on
+        poll-window edges that way); paying or any later change stamps the simulator's clock."""
 
     @abstractmethod
     def pay(self, order_id: str) -> None: ...

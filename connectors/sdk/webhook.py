@@ -40,7 +40,13 @@ def process_webhook(
     max_bytes: int,
 ) -> WebhookOutcome:
     try:
-        results = _accept(connector, request, archive=archive, ingestor=ingestor, max_bytes=max_bytes)
+        if len(request.body) > max_bytes:
+            raise PayloadTooLarge(f"body of {len(request.body)} bytes exceeds the {max_bytes}-byte limit")
+        connector.verify(request)
+        handshake = connector.handshake(request)
+        if handshake is not None:
+            return WebhookOutcome(reply=handshake)
+        results = _accept(connector, request, archive=archive, ingestor=ingestor)
     except HubError as error:
         return WebhookOutcome(reply=connector.error_reply(error), error=error)
     return WebhookOutcome(reply=connector.success_reply(), results=tuple(results))
@@ -52,17 +58,13 @@ def _accept(
     *,
     archive: RawArchive,
     ingestor: Ingestor,
-    max_bytes: int,
 ) -> list[IngestResult]:
-    if len(request.body) > max_bytes:
-        raise PayloadTooLarge(f"body of {len(request.body)} bytes exceeds the {max_bytes}-byte limit")
-    connector.verify(request)
     notifications = connector.parse_notifications(request)
     # Archived only once it is authentic and well-formed: refused deliveries write nothing.
     delivery_ref = archive.put(connector.channel, request.body, request.received_at, kind="webhook")
     results: list[IngestResult] = []
     for notification in notifications:
-        raw_order = connector.fetch_order(notification)
+        raw_order = connector.fetch_notified_order(notification)
         order_bytes = _canonical_bytes(raw_order)
         order_ref = archive.put(connector.channel, order_bytes, request.received_at, kind="order")
         try:

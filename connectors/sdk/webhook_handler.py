@@ -37,6 +37,7 @@ def to_webhook_request(event: dict[str, Any]) -> WebhookRequest:
         body=body,
         received_at=utc_now(),
         path=str(event.get("path") or "/"),
+        method=str(event.get("httpMethod") or "POST").upper(),
     )
 
 

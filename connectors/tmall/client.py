@@ -197,6 +197,23 @@ class TopClient:
         if not isinstance(shipping, Mapping) or shipping.get("is_success") is not True:
             raise PlatformRejected(f"taobao.logistics.offline.send: not accepted for trade {tid}")
 
+    def item_quantity_update(self, *, session: str, num_iid: str, sku_id: str, quantity: int) -> None:
+        """`taobao.item.quantity.update` with type 1 (全量): a full overwrite, so a retry cannot double-count."""
+        params = {"num_iid": num_iid, "sku_id": sku_id, "quantity": quantity, "type": 1}
+        self.call("taobao.item.quantity.update", params, session=session)
+
+    def item_sku_quantity(self, *, session: str, num_iid: str, sku_id: str) -> int:
+        """The SKU's sellable quantity (`taobao.item.sku.get` [INFERRED read-back call])."""
+        inner = self.call(
+            "taobao.item.sku.get",
+            {"fields": "sku_id,num_iid,quantity", "num_iid": num_iid, "sku_id": sku_id},
+            session=session,
+        )
+        sku = inner.get("sku")
+        if not isinstance(sku, Mapping) or "quantity" not in sku:
+            raise PlatformRejected(f"taobao.item.sku.get: no quantity for sku {sku_id}")
+        return int(sku["quantity"])
+
 
 def _listed(container: object, item_key: str) -> list[Mapping[str, Any]]:
     """TOP wraps lists as `{"trade": [...]}`; `simplify=true` answers a bare list; absent means empty."""

@@ -21,6 +21,7 @@ from connectors.sdk.contracts import (
     PollPage,
     QueuedMessage,
     Shipment,
+    StockItem,
 )
 from connectors.sdk.errors import PlatformRejected
 from connectors.tmall.client import ALREADY_SHIPPED_SUB_CODE, TopClient
@@ -156,6 +157,25 @@ class TmallConnector(PollingConnector):
             )
             if not _already_shipped(trade, set(shipment.line_ids) if partial else None):
                 raise
+
+    def push_stock(self, shop_id: str, item: StockItem, quantity: int) -> None:
+        self.client.item_quantity_update(
+            session=self.credentials.token_for(shop_id),
+            num_iid=_num_iid(item),
+            sku_id=item.channel_sku_id,
+            quantity=quantity,
+        )
+
+    def read_stock(self, shop_id: str, item: StockItem) -> int:
+        return self.client.item_sku_quantity(
+            session=self.credentials.token_for(shop_id), num_iid=_num_iid(item), sku_id=item.channel_sku_id
+        )
+
+
+def _num_iid(item: StockItem) -> str:
+    if not item.channel_product_id:
+        raise PlatformRejected(f"TOP needs the item's num_iid to update sku {item.channel_sku_id}")
+    return item.channel_product_id
 
 
 def _modified(trade: Mapping[str, Any]) -> datetime | None:

@@ -273,6 +273,31 @@ class TmallSimulator(PlatformSimulator):
         )
         return {"shipping": {"is_success": True}}
 
+    def _listed_sku(self, params: Mapping[str, str], shop_id: str | None) -> str:
+        sku_id = _required(params, "sku_id")
+        item = self.listing_by_channel_sku(shop_id or "", sku_id)
+        if item is None or params.get("num_iid") != item.channel_product_id:
+            raise TopFault(15, "Remote service error", "isv.item-not-exist", f"商品或SKU不存在: {sku_id}")
+        return sku_id
+
+    def _quantity_update(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
+        sku_id = self._listed_sku(params, shop_id)
+        quantity = _required(params, "quantity")
+        if not quantity.lstrip("-").isdigit():
+            raise TopFault(41, "Invalid Arguments", "isv.invalid-parameter:quantity", "quantity 不是整数")
+        figure = self.record_stock_push(shop_id or "", sku_id, int(quantity), incremental=params.get("type") == "2")
+        return {"item": {"num_iid": int(params["num_iid"]), "num": figure, "modified": to_shanghai_text(self.now())}}
+
+    def _sku_get(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
+        sku_id = self._listed_sku(params, shop_id)
+        return {
+            "sku": {
+                "sku_id": int(sku_id),
+                "num_iid": int(params["num_iid"]),
+                "quantity": self.shown_stock(shop_id or "", sku_id),
+            }
+        }
+
     # --- scenario ------------------------------------------------------------------------------------
     def place_order(self, spec: OrderSpec, *, paid: bool = True) -> str:
         if spec.shop_id not in self.shop_tokens:
@@ -284,13 +309,14 @@ class TmallSimulator(PlatformSimulator):
             created = to_shanghai_text(min(spec.created_at, self.now()).replace(microsecond=0))
             subs: list[dict[str, Any]] = []
             for index, line in enumerate(spec.lines, start=1):
+                listed = self.listing(spec.shop_id, line.sku)
                 paid_fen = line.paid_fen if line.paid_fen is not None else line.unit_price_fen * line.quantity
                 subs.append(
                     {
                         "oid": tid + index,
                         "oid_str": str(tid + index),
-                        "num_iid": 600_000_000_000 + index,
-                        "sku_id": str(5_000_000_000_000 + index),
+                        "num_iid": int(listed.channel_product_id or 0),
+                        "sku_id": listed.channel_sku_id,
                         "outer_iid": line.sku.split("-")[0],
                         "outer_sku_id": line.sku,
                         "title": line.title or line.sku,
@@ -313,7 +339,7 @@ class TmallSimulator(PlatformSimulator):
                 "status": "WAIT_BUYER_PAY",
                 "type": "fixed",
                 "created": created,
-                "modified": to_shanghai_text(self.now().replace(microsecond=0)),
+                "modified": created,  # an untouched order was last modified when it was created
                 "payment": fen_to_yuan(paid_total),
                 "total_fee": fen_to_yuan(goods),
                 "post_fee": fen_to_yuan(spec.freight_fen),
@@ -539,4 +565,6 @@ _HANDLERS: dict[str, tuple[_Handler, bool]] = {
     "taobao.tmc.messages.consume": (TmallSimulator._tmc_consume, False),
     "taobao.tmc.messages.confirm": (TmallSimulator._tmc_confirm, False),
     "taobao.logistics.offline.send": (TmallSimulator._offline_send, True),
+    "taobao.item.quantity.update": (TmallSimulator._quantity_update, True),
+    "taobao.item.sku.get": (TmallSimulator._sku_get, True),
 }

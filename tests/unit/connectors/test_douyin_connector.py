@@ -210,7 +210,7 @@ def test_error_reply_adds_douyins_failure_fields_and_keeps_the_status(error: Exc
 def test_fetch_order_uses_the_shops_token(sim: DouyinSimulator) -> None:
     order_id = sim.place_order(order_spec())
     notes = parse_delivery(sim.pending_delivery())
-    raw = connector_for(sim).fetch_order(notes[0])
+    raw = connector_for(sim).fetch_notified_order(notes[0])
     assert raw["order_id"] == order_id
     assert sim.requests.entries[-1].query["access_token"] == TOKEN
 
@@ -218,7 +218,7 @@ def test_fetch_order_uses_the_shops_token(sim: DouyinSimulator) -> None:
 def test_fetch_order_for_a_shop_without_token_is_rejected(sim: DouyinSimulator) -> None:
     notes = parse_delivery(push(message("101", {"p_id": 1, "shop_id": 999})))
     with pytest.raises(PlatformRejected):
-        connector_for(sim).fetch_order(notes[0])
+        connector_for(sim).fetch_notified_order(notes[0])
 
 
 def _normalised(connector: DouyinConnector, sim: DouyinSimulator, order_id: str) -> Order:

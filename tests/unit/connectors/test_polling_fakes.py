@@ -12,6 +12,7 @@ from connectors.sdk.contracts import (
     PollPage,
     QueuedMessage,
     Shipment,
+    StockItem,
 )
 from connectors.sdk.errors import PlatformUnavailable
 from hubcore.adapters.checkpoints import CheckpointConflict, WindowCheckpoint
@@ -177,4 +178,10 @@ class FakeConnector(PollingConnector):
         )
 
     def confirm_shipment(self, order: Order, shipment: Shipment) -> None:
-        raise NotImplementedError
+        raise NotImplementedError("the polling tests never ship")
+
+    def push_stock(self, shop_id: str, item: StockItem, quantity: int) -> None:
+        raise NotImplementedError("the polling tests never push stock")
+
+    def read_stock(self, shop_id: str, item: StockItem) -> int:
+        raise NotImplementedError("the polling tests never read stock")
