@@ -1,4 +1,4 @@
-"""The `omnihub` command: run the local hub, the demo, or the benchmark."""
+"""The `omnihub` command: run the local hub, the demo or the benchmark; scaffold a connector."""
 
 import argparse
 import logging
@@ -42,6 +42,23 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(orders=args.orders, out_dir=args.out, runs=args.runs)
 
 
+def _connector_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from connectors.sdk.scaffold import ScaffoldError, new_connector
+
+    try:
+        scaffold = new_connector(args.name, root=Path(args.root), intake=args.intake, display_name=args.display_name)
+    except ScaffoldError as exc:
+        print(f"omnihub connector new: {exc}", file=sys.stderr)
+        return 2
+    for path in scaffold.files:
+        print(f"  created {path}")
+    print(f"Next: make the kit pass — .venv/bin/pytest tests/conformance -k {scaffold.channel}")
+    print("Then read docs/onboarding-a-channel.md (secret, simulator, demo, cdk deploy).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnihub", description="OmniHub on one machine (moto as the embedded AWS)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--runs", type=int, default=5, help="fresh interpreters per cold-start sample (default 5)")
     bench.add_argument("--out", default="bench-results", help="directory for bench.json (default bench-results)")
     bench.set_defaults(run=_bench)
+
+    connector = commands.add_parser("connector", help="work on channel connectors")
+    connector_commands = connector.add_subparsers(dest="connector_command", required=True)
+    new = connector_commands.add_parser("new", help="scaffold a connector package, its fixtures and its profile")
+    new.add_argument("name", help="channel name: the package name, e.g. 'vipshop'")
+    new.add_argument("--intake", choices=("webhook", "poll"), default="webhook", help="how orders arrive")
+    new.add_argument("--display-name", default="", help="human name of the channel")
+    new.add_argument("--root", default=".", help="repository root (default: the current directory)")
+    new.set_defaults(run=_connector_new)
 
     parser.add_argument("--log-level", default="WARNING", help="log level of the hub's functions (default WARNING)")
     args = parser.parse_args(argv)

@@ -55,6 +55,7 @@ def test_every_documented_status_is_mapped(profile: ConformanceProfile) -> None:
 def test_each_status_normalises_to_its_mapping(profile: ConformanceProfile, sim: PlatformSimulator) -> None:
     connector = profile.connector_for(sim)
     sample = profile.sample_order()
+    assert profile.documented_order_statuses, "list the platform's documented order statuses"
     for status in sorted(profile.documented_order_statuses):
         raw = profile.with_status(sample, status)
         order = connector.normalise(raw, shop_id=profile.sample.shop_id, raw_ref=None)
