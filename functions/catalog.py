@@ -16,6 +16,7 @@ class Access(StrEnum):
     ORDERS_WRITE = "orders:write"
     INVENTORY_WRITE = "inventory:write"
     INVENTORY_READ = "inventory:read"
+    INVENTORY_SCAN = "inventory:scan"  # the whole-ledger audit only
     IDEMPOTENCY = "idempotency"
     BUS_PUT = "bus:put"
     RAW_READ = "raw:read"
@@ -35,6 +36,7 @@ class FunctionSpec:
     in_state_machine: bool = False  # invoked by the order-fulfilment state machine
     api_routes: tuple[str, ...] = ()  # "GET /orders/{order_key}"
     consumes: tuple[str, ...] = ()  # detail-types delivered through an SQS queue (with DLQ)
+    schedule: str | None = None  # EventBridge Scheduler expression, e.g. "rate(15 minutes)"
 
 
 WORKFLOW_ACCESS = (Access.ORDERS_READ, Access.ORDERS_WRITE, Access.BUS_PUT)
@@ -98,6 +100,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         in_state_machine=True,
     ),
     FunctionSpec(
+        name="HoldForReview",
+        handler="functions.workflow.hold_for_review.lambda_handler",
+        description="Workflow step: holds an order the audit sent to REVIEW on a task token until a person decides",
+        access=(*WORKFLOW_ACCESS, Access.INVENTORY_READ, Access.INVENTORY_WRITE),
+        in_state_machine=True,
+    ),
+    FunctionSpec(
         name="ShipmentApi",
         handler="functions.shipments.handler.lambda_handler",
         description="Warehouse callback: confirms a shipment and resumes the waiting workflow",
@@ -110,6 +119,38 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Read API for operators: orders with history and audit reasons, stock per SKU",
         access=(Access.ORDERS_READ, Access.INVENTORY_READ),
         api_routes=("GET /orders/{order_key}", "GET /stock/{sku}"),
+    ),
+    FunctionSpec(
+        name="ReviewApi",
+        handler="functions.reviews.handler.lambda_handler",
+        description="Review API for operators: orders held for review, and approve or reject with a reason",
+        access=(Access.ORDERS_READ, Access.ORDERS_WRITE, Access.STATES_CALLBACK),
+        api_routes=("GET /reviews", "POST /reviews/{order_key}"),
+    ),
+    FunctionSpec(
+        name="ExpireReservations",
+        handler="functions.stock.sweeper.lambda_handler",
+        description="Stock ledger sweeper: releases held reservations whose hold ran out (expiry index Query)",
+        access=(Access.INVENTORY_READ, Access.INVENTORY_WRITE),
+        timeout_seconds=120,
+        schedule="rate(5 minutes)",
+    ),
+    FunctionSpec(
+        name="CheckStockLedger",
+        handler="functions.stock.invariant_check.lambda_handler",
+        description="Stock ledger audit: reports every broken invariant (counters, held and committed sums)",
+        access=(Access.INVENTORY_READ, Access.INVENTORY_SCAN),
+        timeout_seconds=300,
+        schedule="rate(15 minutes)",
+    ),
+    FunctionSpec(
+        name="SyncChannelStock",
+        handler="functions.stock_sync.handler.lambda_handler",
+        description="Channel stock sync: allocates available stock per channel, pushes changes (debounced), "
+        "reads them back and flags drift",
+        access=(Access.INVENTORY_READ, Access.INVENTORY_WRITE, Access.CHANNEL_SECRETS),
+        timeout_seconds=120,
+        schedule="rate(1 minute)",
     ),
 )
 

@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from hubcore.adapters.event_bus import EventBridgePublisher
-from hubcore.adapters.inventory_table import InventoryTable
+from hubcore.adapters.inventory import InventoryTable
 from hubcore.adapters.orders_table import StoredOrder, WorkflowOrders
 from hubcore.adapters.step_functions import StepFunctions
 from hubcore.errors import HubError

@@ -18,6 +18,7 @@ PLACEHOLDER_LAYER = "omnihub:placeholder-layer"
 DELETION_PROTECTION = "omnihub:deletion-protection"
 LOG_RETENTION_DAYS = "omnihub:log-retention-days"
 SHIPMENT_TIMEOUT_SECONDS = "omnihub:shipment-timeout-seconds"
+REVIEW_TIMEOUT_SECONDS = "omnihub:review-timeout-seconds"
 RAW_RETENTION_DAYS = "omnihub:raw-retention-days"
 STATE_MACHINE_FILE_OVERRIDE = "omnihub:state-machine-file"
 
@@ -28,6 +29,7 @@ class HubConfig:
     deletion_protection: bool = True  # tables; switch off only for throwaway stacks
     log_retention_days: int = 30
     shipment_timeout_seconds: int = 3 * 24 * 3600  # RequestFulfilment waits this long for the warehouse
+    review_timeout_seconds: int = 24 * 3600  # AwaitReview holds an order this long for a person's decision
     raw_retention_days: int = 365  # raw platform payloads (encrypted personal data) are deleted after this
     state_machine_file: Path = REPO_ROOT / STATE_MACHINE_FILE
 
@@ -43,6 +45,7 @@ class HubConfig:
             deletion_protection=_as_bool(get(DELETION_PROTECTION), defaults.deletion_protection),
             log_retention_days=_as_int(get(LOG_RETENTION_DAYS), defaults.log_retention_days),
             shipment_timeout_seconds=_as_int(get(SHIPMENT_TIMEOUT_SECONDS), defaults.shipment_timeout_seconds),
+            review_timeout_seconds=_as_int(get(REVIEW_TIMEOUT_SECONDS), defaults.review_timeout_seconds),
             raw_retention_days=_as_int(get(RAW_RETENTION_DAYS), defaults.raw_retention_days),
             state_machine_file=Path(asl) if asl else defaults.state_machine_file,
         )

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024
+LOCAL_OPERATOR = "arn:aws:iam::000000000000:user/local-operator"
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -26,6 +27,7 @@ class LocalRoute:
     method: str
     resource: str  # "/orders/{order_key}"
     function_name: str
+    authorization: str = "NONE"  # "AWS_IAM" for the hub's operator routes
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
@@ -93,7 +95,7 @@ class FrontDoor:
                 "httpMethod": method,
                 "path": f"/prod{path}",
                 "stage": "prod",
-                "identity": {"sourceIp": "127.0.0.1"},
+                "identity": self._identity(route, headers),
             },
         }
         try:
@@ -104,6 +106,17 @@ class FrontDoor:
         raw = base64.b64decode(response_body) if result.get("isBase64Encoded") else response_body.encode("utf-8")
         out_headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
         return int(result.get("statusCode", 200)), out_headers, raw
+
+    @staticmethod
+    def _identity(route: LocalRoute, headers: dict[str, str]) -> dict[str, str | None]:
+        """API Gateway's IAM authorization puts the signer's ARN here. The local hub verifies no SigV4 (see the
+        README's limits): an IAM route is called as the principal named in `X-OmniHub-Principal`, else as the
+        local operator."""
+        if route.authorization != "AWS_IAM":
+            return {"sourceIp": "127.0.0.1", "userArn": None, "caller": None}
+        named = {k.lower(): v for k, v in headers.items()}.get("x-omnihub-principal")
+        arn = named or LOCAL_OPERATOR
+        return {"sourceIp": "127.0.0.1", "userArn": arn, "caller": arn}
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         door = self

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.sdk.poll_handler import POLL_SAFETY_LAG_ENV
 from connectors.sdk.simulator import PlatformSimulator
 from hubcore.aws import reset_clients
 from hubcore.settings import reset_settings
@@ -34,6 +35,9 @@ class LocalHub:
         self.aws.start()
         for channel, simulator in self.simulators.items():
             os.environ[f"OMNIHUB_{channel.upper()}_API_URL"] = simulator.base_url
+        # The simulators' order lists are consistent at once; the platforms' indexes lag (hence a minute or two
+        # of safety lag in production). Locally a few seconds keep the pollers honest without the wait.
+        os.environ.setdefault(POLL_SAFETY_LAG_ENV, "3")
         self.resources: LocalResources = provision(self.aws, self.topology, self._secrets())
         self._export_function_environment()
         self.lambdas = LocalLambdaService(self.resources.function_handlers)
@@ -66,9 +70,11 @@ class LocalHub:
         moto_shims.uninstall()
         self.aws.stop()
 
-    def fire_schedules(self) -> list[Any]:
-        """Run every scheduled function once now (the demo does this instead of waiting minutes)."""
-        return [schedule.fire() for schedule in self.schedules]
+    def fire_schedules(self, *, pollers_only: bool = False) -> list[Any]:
+        """Run every scheduled function once now (the demo does this instead of waiting minutes);
+        `pollers_only`: just the channels' pollers, not the ledger's sweeper, audit or the stock sync."""
+        chosen = [s for s in self.schedules if not pollers_only or s.schedule_arn.endswith("PollSchedule")]
+        return [schedule.fire() for schedule in chosen]
 
     def client(self, service: str) -> Any:
         return self.aws.client(service)
@@ -124,6 +130,6 @@ class LocalHub:
     def _routes(self) -> list[LocalRoute]:
         resolve = self.resources.resolver().resolve
         return [
-            LocalRoute(route.method, route.path, resolve(route.function_ref).split(":")[6])
+            LocalRoute(route.method, route.path, resolve(route.function_ref).split(":")[6], route.authorization)
             for route in self.topology.routes
         ]

@@ -87,7 +87,7 @@ class ScheduleRunner:
         self._function_name = function_name
         self._every = every_seconds
         self._invoke = invoke
-        self._schedule_arn = schedule_arn
+        self.schedule_arn = schedule_arn
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"schedule-{function_name}", daemon=True)
 
@@ -100,7 +100,7 @@ class ScheduleRunner:
             self._thread.join(timeout=5)
 
     def fire(self) -> Any:
-        event = {"source": "aws.scheduler", "resources": [self._schedule_arn], "detail": json.dumps({})}
+        event = {"source": "aws.scheduler", "resources": [self.schedule_arn], "detail": json.dumps({})}
         return self._invoke(self._function_name, event)
 
     def _run(self) -> None:

@@ -5,6 +5,7 @@ The demo (localhub.demo) plays the plan through the platform simulators.
 """
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -111,43 +112,70 @@ class Plan:
 SHOPS = {"douyin": "DY-SHOP-88", "tmall": "TM-SHOP-66"}
 CHANNELS = ("douyin", "tmall")
 
+# The anomalies each channel gets, beyond its share of normal orders. Douyin and Tmall carry the planted cases
+# whose expected end state depends on platform-specific data (blacklisted buyers are listed per channel in the
+# audit rules; stale reads need the simulator's serve_stale_once); every other channel gets the cases any
+# platform produces. Webhook channels also get a duplicated delivery.
+CHANNEL_ANOMALIES: dict[str, tuple[Anomaly, ...]] = {
+    "douyin": (
+        Anomaly.DUPLICATE_DELIVERY,
+        Anomaly.DUPLICATE_DELIVERY,
+        Anomaly.OUT_OF_ORDER,
+        Anomaly.REFUND_BEFORE_SHIPMENT,
+        Anomaly.SOLD_OUT,
+        Anomaly.BLACKLISTED,
+    ),
+    "tmall": (
+        Anomaly.OUT_OF_ORDER,
+        Anomaly.REFUND_BEFORE_SHIPMENT,
+        Anomaly.SOLD_OUT,
+        Anomaly.BLACKLISTED,
+        Anomaly.UNPAID,
+        Anomaly.INCOMPLETE_ADDRESS,
+    ),
+}
+GENERIC_ANOMALIES = (Anomaly.SOLD_OUT, Anomaly.REFUND_BEFORE_SHIPMENT)
 
-def _anomalies_for(count: int) -> dict[int, Anomaly]:
-    """Spread the planted anomalies over the day, each channel getting its share."""
-    wanted = [
-        (Anomaly.DUPLICATE_DELIVERY, "douyin"),
-        (Anomaly.DUPLICATE_DELIVERY, "douyin"),
-        (Anomaly.OUT_OF_ORDER, "douyin"),
-        (Anomaly.OUT_OF_ORDER, "tmall"),
-        (Anomaly.REFUND_BEFORE_SHIPMENT, "douyin"),
-        (Anomaly.REFUND_BEFORE_SHIPMENT, "tmall"),
-        (Anomaly.SOLD_OUT, "douyin"),
-        (Anomaly.SOLD_OUT, "tmall"),
-        (Anomaly.BLACKLISTED, "douyin"),
-        (Anomaly.BLACKLISTED, "tmall"),
-        (Anomaly.UNPAID, "tmall"),
-        (Anomaly.INCOMPLETE_ADDRESS, "tmall"),
-    ]
-    planted: dict[int, Anomaly] = {}
+
+def _anomalies_for(count: int, channels: Sequence[str], webhook_channels: frozenset[str]) -> dict[int, Anomaly]:
+    """Spread the planted anomalies over the day; each lands on an order of its own channel."""
+    wanted: list[tuple[Anomaly, str]] = []
+    for channel in channels:
+        kinds = CHANNEL_ANOMALIES.get(channel)
+        if kinds is None:
+            kinds = GENERIC_ANOMALIES + ((Anomaly.DUPLICATE_DELIVERY,) if channel in webhook_channels else ())
+        wanted += [(kind, channel) for kind in kinds]
+    wanted.sort(key=lambda item: list(Anomaly).index(item[0]))
     if count < len(wanted) * 2:
         wanted = wanted[: max(count // 2, 0)]
-    step = count // (len(wanted) + 1) if wanted else 0
-    for n, (anomaly, channel) in enumerate(wanted, start=1):
-        index = n * step
-        if CHANNELS[index % 2] != channel:
-            index += 1
-        planted[index] = anomaly
+    planted: dict[int, Anomaly] = {}
+    per_channel = {channel: [i for i in range(count) if channels[i % len(channels)] == channel] for channel in channels}
+    for n, (anomaly, channel) in enumerate(wanted):
+        slots = [i for i in per_channel[channel] if i not in planted]
+        if slots:
+            # spread: the n-th anomaly of the day sits about n/len(wanted) of the way through the channel's orders
+            planted[slots[min(len(slots) - 1, (n * len(slots)) // max(len(wanted), 1))]] = anomaly
     return planted
 
 
-def build_plan(count: int, seed: int, day: datetime) -> Plan:
+def build_plan(
+    count: int,
+    seed: int,
+    day: datetime,
+    *,
+    channels: Sequence[str] = CHANNELS,
+    shops: Mapping[str, str] = SHOPS,
+    webhook_channels: frozenset[str] = frozenset({"douyin"}),
+    spread_seconds: int = 86_000,
+) -> Plan:
+    """`count` orders round-robin over `channels`, created over `spread_seconds` from the start of `day`."""
     rng = random.Random(seed)
-    planted = _anomalies_for(count)
+    planted = _anomalies_for(count, channels, webhook_channels)
     plan = Plan()
-    start = day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=SHANGHAI)
+    start = day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=SHANGHAI) if spread_seconds >= 86_000 else day
     regular = [s for s in CATALOG if s.code != SOLD_OUT_SKU]
     for index in range(count):
-        channel = CHANNELS[index % 2]
+        channel = channels[index % len(channels)]
         anomaly = planted.get(index, Anomaly.NONE)
         skus = rng.sample(regular, k=rng.choice((1, 1, 1, 2, 3)))
         if anomaly is Anomaly.SOLD_OUT:
@@ -178,9 +206,9 @@ def build_plan(count: int, seed: int, day: datetime) -> Plan:
             if anomaly is Anomaly.BLACKLISTED
             else f"{channel[:2]}-buyer-{rng.randrange(10**8):08d}"
         )
-        created = start + timedelta(seconds=int(index * 86_000 / max(count, 1)) + rng.randrange(0, 60))
+        created = start + timedelta(seconds=int(index * spread_seconds / max(count, 1)) + rng.randrange(0, 60))
         spec = OrderSpec(
-            shop_id=SHOPS[channel],
+            shop_id=shops[channel],
             buyer_id=buyer,
             lines=lines,
             receiver=receiver,

@@ -53,10 +53,12 @@ class AuditOutcome(StrEnum):
 
 
 class RuleHit(BaseModel):
+    """One rule that hit: its id, what it added to the score, why, and the outcome it forces (if any)."""
+
     model_config = ConfigDict(frozen=True)
 
     rule_id: str
-    weight: int
+    weight: int = Field(description="The rule's contribution to the score")
     reason: str
     forces: AuditOutcome | None = None
 
@@ -66,7 +68,11 @@ class OrderAudited(EventData):
     outcome: AuditOutcome
     score: int
     hits: list[RuleHit]
-    rules_version: str
+    rules_version: str = Field(description="`{version}#{first 12 hex of the rules file's sha256}`")
+    rules_checksum: str = Field(default="", description="sha256 of the rules file the decision was made with")
+    history_available: bool = Field(
+        default=False, description="False when the window rules could not see other orders and were skipped"
+    )
 
 
 class StockLine(BaseModel):

@@ -5,8 +5,9 @@ the window poll up. One shop's platform trouble is logged and counted and does n
 next scheduled run resumes from the saved checkpoints.
 """
 
+import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from connectors.sdk.contracts import PollingConnector
 from connectors.sdk.ingest import Ingestor, IngestResult
 from connectors.sdk.polling import run_message_poll, run_window_poll
-from connectors.sdk.runtime import load_connector
+from connectors.sdk.runtime import ChannelNotConfigured, load_connector
 from hubcore.adapters.checkpoints import DynamoCheckpointStore
 from hubcore.adapters.event_bus import EventBridgePublisher
 from hubcore.adapters.orders_table import OrdersTable
@@ -25,6 +26,8 @@ from hubcore.observability import logger, metrics
 from schemas.timeutil import utc_now
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+POLL_SAFETY_LAG_ENV = "OMNIHUB_POLL_SAFETY_LAG_SECONDS"
 
 # Stop starting new pages when less than this is left of the invocation (a page is a few API calls).
 RESERVE_MILLIS = 20_000
@@ -53,9 +56,18 @@ def make_poll_handler(channel: str, *, clock: Callable[[], datetime] = utc_now) 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        connector = load_connector(channel)
+        try:
+            connector = load_connector(channel)
+        except ChannelNotConfigured as error:
+            # Not an outage: nothing to poll until someone puts the keys in. Said loudly, retried by nobody.
+            logger.error("channel not configured; nothing polled", channel=channel, reason=error.message)
+            metrics.add_metric(name="ChannelNotConfigured", unit=MetricUnit.Count, value=1)
+            return {"channel": channel, "skipped": error.code}
         if not isinstance(connector, PollingConnector):
             raise TypeError(f"{channel} is not a polling connector")
+        lag = os.environ.get(POLL_SAFETY_LAG_ENV)
+        if lag:  # an operator's override of the platform's safety lag (the local hub's simulators need none)
+            connector.safety_lag = timedelta(seconds=float(lag))  # type: ignore[misc]
         metrics.add_dimension(name="channel", value=channel)
         ingestor = Ingestor(OrdersTable(), EventBridgePublisher())
         archive = S3RawArchive()

@@ -12,11 +12,22 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 
 from connectors.registry import import_dotted, manifest_for
 from connectors.sdk.contracts import Connector, Credentials
+from hubcore.errors import HubError
 from hubcore.settings import settings
 
 
+class ChannelNotConfigured(HubError):
+    """The channel's secret does not hold its keys yet (the stack creates it with a random placeholder)."""
+
+    code = "CHANNEL_NOT_CONFIGURED"
+    http_status = 503
+
+
 def load_credentials(channel: str) -> Credentials:
-    secret: Any = get_secret(f"{settings().channel_secret_prefix}{channel}", transform="json", max_age=300)
+    name = f"{settings().channel_secret_prefix}{channel}"
+    secret: Any = get_secret(name, transform="json", max_age=300)
+    if not isinstance(secret, dict) or "app_key" not in secret or "app_secret" not in secret:
+        raise ChannelNotConfigured(f"secret {name} holds no app_key/app_secret yet: put the channel's keys in it")
     return Credentials(
         app_key=str(secret["app_key"]),
         app_secret=str(secret["app_secret"]),

@@ -24,6 +24,8 @@ from schemas.order import Order
 
 ORDER_EVENTS = frozenset({"OrderReceived", "OrderUpdated"})
 _CANCEL_ATTEMPTS = 3
+# Hub states in which a workflow waits on a task token: cancelling fails the token so the workflow releases.
+WAITING_ON_TOKEN = ("FULFILMENT_REQUESTED", "HELD")
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -64,7 +66,7 @@ def cancel(order_key: str, reason: str) -> None:
             logger.info("cancellation after shipment: recorded only")
             return
         token = stored.attributes.get("task_token")
-        if token and stored.hub_state == "FULFILMENT_REQUESTED":
+        if token and stored.hub_state in WAITING_ON_TOKEN:
             try:
                 step_functions().send_task_failure(str(token), error="OrderCancelled", cause=reason)
                 logger.info("waiting workflow cancelled")

@@ -1,8 +1,9 @@
 """The order-fulfilment ASL file and its substitutions, as CDK and the tests apply them.
 
 The file is a JSON template: `${<Name>FunctionArn}` for every catalog function with `in_state_machine=True`
-and `${ShipmentTimeoutSeconds}`, which stands unquoted where ASL needs a number (`TimeoutSeconds`), so the
-file becomes JSON only once substituted (CloudFormation's DefinitionSubstitutions are textual too).
+and `${ShipmentTimeoutSeconds}` / `${ReviewTimeoutSeconds}`, which stand unquoted where ASL needs a number
+(`TimeoutSeconds`), so the file becomes JSON only once substituted (CloudFormation's DefinitionSubstitutions
+are textual too).
 """
 
 import json
@@ -15,6 +16,7 @@ from functions.catalog import FUNCTIONS, STATE_MACHINE_FILE
 
 ASL_PATH = Path(__file__).resolve().parents[2] / STATE_MACHINE_FILE
 SHIPMENT_TIMEOUT = "ShipmentTimeoutSeconds"
+REVIEW_TIMEOUT = "ReviewTimeoutSeconds"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
@@ -27,7 +29,8 @@ def placeholders(text: str | None = None) -> set[str]:
 
 
 def required_substitutions() -> set[str]:
-    return {f"{spec.name}FunctionArn" for spec in FUNCTIONS if spec.in_state_machine} | {SHIPMENT_TIMEOUT}
+    functions = {f"{spec.name}FunctionArn" for spec in FUNCTIONS if spec.in_state_machine}
+    return functions | {SHIPMENT_TIMEOUT, REVIEW_TIMEOUT}
 
 
 def render(substitutions: Mapping[str, str | int]) -> str:

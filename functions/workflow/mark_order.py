@@ -5,6 +5,7 @@ A cancellation wins: once CANCELLED, no later mark moves the order elsewhere.
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import load_order, orders, publish
@@ -42,6 +43,9 @@ def mark(step: MarkInput) -> dict[str, Any]:
             order_key=step.order_key,
             channel=stored.order.channel,
         )
+    if step.alert:
+        metrics.add_metric(name=step.alert, unit=MetricUnit.Count, value=1)
+        logger.warning("alert raised", alert=step.alert, state=step.state, reason=step.reason)
     logger.info("order marked", state=step.state, applied=applied)
     return {"state": step.state if applied else "CANCELLED", "applied": applied}
 

@@ -1,6 +1,6 @@
 """Inputs and outputs of the workflow steps: small, the order itself is loaded from the orders table."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -23,6 +23,7 @@ class MarkInput(StepInput):
     audit: dict[str, Any] | None = None
     released: bool | None = None
     error: dict[str, Any] | None = None
+    alert: str | None = Field(default=None, pattern=r"^[A-Za-z]+$")  # a metric an alarm watches
 
 
 class RequestInput(StepInput):
@@ -44,3 +45,19 @@ class ShipmentRecord(BaseModel):
 
 class WriteBackInput(StepInput):
     shipment: ShipmentRecord
+
+
+class HoldInput(StepInput):
+    task_token: str = Field(min_length=1)
+    hold_seconds: int = Field(gt=0)
+
+
+class ReviewVerdict(BaseModel):
+    """What the review API hands the waiting workflow (SendTaskSuccess output)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision: Literal["APPROVE", "REJECT"]
+    reason: str = Field(min_length=3, max_length=500)
+    reviewer: str = Field(min_length=1)
+    decided_at: AwareDatetime

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.common import inventory, load_order, orders, publish
 from functions.workflow.logic.allocation import NodeInfo, demand, rank_nodes, shortages
 from functions.workflow.models import StepInput
-from hubcore.adapters.inventory_table import (
+from hubcore.adapters.inventory import (
     InventoryTable,
     Reservation,
     ReservationLine,

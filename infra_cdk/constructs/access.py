@@ -104,6 +104,8 @@ def _statements(permission: str, spec: LambdaSpec, res: HubResources) -> list[ia
             return [_allow(TABLE_READ, [res.inventory.table_arn])]
         case Access.INVENTORY_WRITE:
             return [_allow(TABLE_WRITE, [res.inventory.table_arn])]
+        case Access.INVENTORY_SCAN:
+            return [_allow(("dynamodb:Scan",), [res.inventory.table_arn])]
         case Access.IDEMPOTENCY:
             return [_allow(IDEMPOTENCY_RW, [res.idempotency.table_arn])]
         case Grant.CHECKPOINTS:

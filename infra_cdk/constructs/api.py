@@ -7,6 +7,7 @@ stage (all routes) and per webhook method, sized for platform push bursts.
 
 from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -17,6 +18,7 @@ from infra_cdk.naming import pin_logical_id
 from infra_cdk.specs import LambdaSpec
 
 STAGE = "v1"
+REVIEW_PATH = "/reviews"  # routes under it are for reviewers only (ReviewersPolicy)
 STAGE_RATE_LIMIT = 500  # requests/second across the API
 STAGE_BURST_LIMIT = 1000
 WEBHOOK_RATE_LIMIT = 200  # per channel's webhook route
@@ -94,6 +96,28 @@ class HubApi(Construct):
                 self._iam_route(route, functions[spec.name])
         self._unknown_routes_answer_404()
         self._acknowledge_api()
+        self.reviewers_policy = self._reviewers_policy(specs)
+
+    def _reviewers_policy(self, specs: list[LambdaSpec]) -> iam.ManagedPolicy:
+        """What makes a principal a reviewer: attach it to the operators' role or group. The review routes use
+        IAM authorization, so only principals holding this policy (or an admin's wider one) can call them."""
+        routes = [parse_route(r) for spec in specs for r in spec.api_routes if r.split(" ")[1].startswith(REVIEW_PATH)]
+        resources = [self.api.arn_for_execute_api(method, _wildcard(path), STAGE) for method, path in routes]
+        policy = iam.ManagedPolicy(
+            self,
+            "ReviewersPolicy",
+            description="OmniHub reviewers: list held orders and approve or reject them",
+            statements=[iam.PolicyStatement(actions=["execute-api:Invoke"], resources=resources)],
+        )
+        pin_logical_id(policy, "ReviewersPolicy")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api>/"
+            f"{STAGE}/POST{REVIEW_PATH}/*]",
+            "The wildcard is the {order_key} path parameter of POST /reviews/{order_key}: a reviewer may decide "
+            "any held order; the method and the /reviews prefix are fixed.",
+        )
+        return policy
 
     def _unknown_routes_answer_404(self) -> None:
         """API Gateway answers an unrouted path with 403 "Missing Authentication Token"; a platform posting
@@ -158,3 +182,8 @@ class HubApi(Construct):
             "API Gateway's account-level CloudWatch role needs exactly this AWS-managed policy to write "
             "execution logs; it is the AWS-documented setup and grants nothing beyond logging.",
         )
+
+
+def _wildcard(path: str) -> str:
+    """`/reviews/{order_key}` -> `/reviews/*`, as execute-api ARNs match path parameters."""
+    return "/".join("*" if part.startswith("{") else part for part in path.split("/"))

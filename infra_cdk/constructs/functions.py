@@ -19,6 +19,7 @@ from infra_cdk.constructs.access import HubResources, statements_for, wildcard_f
 from infra_cdk.constructs.log_groups import log_group
 from infra_cdk.constructs.packaging import ARCHITECTURE, RUNTIME, LambdaPackaging
 from infra_cdk.constructs.queues import dead_letter_queue
+from infra_cdk.constructs.schedules import core_schedule
 from infra_cdk.constructs.secrets import SECRET_PREFIX
 from infra_cdk.nag import acknowledge
 from infra_cdk.naming import pin_logical_id
@@ -78,7 +79,7 @@ class HubFunctions(Construct):
             role.add_to_policy(statement)
         logs = log_group(self, f"{spec.name}FunctionLogGroup", config=self._config)
         async_dlq = None
-        if spec.kind is Kind.POLLER:  # invoked asynchronously by EventBridge Scheduler
+        if spec.kind is Kind.POLLER or core_schedule(spec):  # invoked asynchronously by EventBridge Scheduler
             async_dlq = dead_letter_queue(
                 self,
                 f"{spec.name}AsyncDeadLetterQueue",
@@ -139,4 +140,7 @@ def _describe(spec: LambdaSpec) -> dict[str, object]:
         described["consumes"] = list(spec.consumes)
     if spec.poll_every_minutes is not None:
         described["poll_every_minutes"] = spec.poll_every_minutes
+    schedule = core_schedule(spec)
+    if schedule:
+        described["schedule"] = schedule
     return described

@@ -1,4 +1,5 @@
-"""Alarms to an encrypted SNS topic: any message in any DLQ, any failed or timed-out workflow execution."""
+"""Alarms to an encrypted SNS topic: any message in any DLQ, any failed or timed-out workflow execution, and
+the hub's own alerts (metrics the functions emit, e.g. `ReviewHoldExpired` when nobody reviewed a held order)."""
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -13,6 +14,14 @@ from constructs import Construct
 from infra_cdk.naming import pin_logical_id
 
 PERIOD = Duration.minutes(1)
+# Metrics the hub's functions emit (Powertools EMF, namespace OmniHub, dimension service=omnihub) as alerts.
+HUB_ALERTS = {
+    "ReviewHoldExpired": "an order held for review expired undecided; its stock was released",
+    "ExpiredHolds": "the sweeper released reservations whose workflow never settled them",
+    "LedgerViolations": "the stock ledger check found a broken invariant",
+    "ChannelStockDriftUnresolved": "a channel keeps showing another stock figure than the one pushed; "
+    "corrections stopped (fix it on the platform or acknowledge)",
+}
 
 
 class Monitoring(Construct):
@@ -55,6 +64,15 @@ class Monitoring(Construct):
             state_machine.metric_timed_out(period=PERIOD, statistic="Sum"),
             "order-fulfilment executions timed out",
         )
+        for metric_name, what in HUB_ALERTS.items():
+            metric = cloudwatch.Metric(
+                namespace="OmniHub",
+                metric_name=metric_name,
+                dimensions_map={"service": "omnihub"},
+                period=PERIOD,
+                statistic="Sum",
+            )
+            self._alarm(f"{metric_name}Alarm", metric, what)
 
     def _dlq_alarm(self, queue: sqs.Queue) -> None:
         queue_id = queue.node.id  # the queue's pinned logical id

@@ -19,7 +19,7 @@ class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: HubConfig) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        self.orders = self._table("OrdersTable", PK, SK)
+        self.orders = self._table("OrdersTable", PK, SK, ttl=IDEMPOTENCY_TTL)  # risk facts and review queue expire
         self.inventory = self._table("InventoryTable", PK, SK)
         self.checkpoints = self._table("CheckpointsTable", PK)
         self.idempotency = self._table("IdempotencyTable", IDEMPOTENCY_KEY, ttl=IDEMPOTENCY_TTL)

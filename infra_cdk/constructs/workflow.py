@@ -1,10 +1,10 @@
 """The order-fulfilment state machine, loaded from its ASL file (the same file the local hub runs).
 
-The definition goes into the template inline (`DefinitionString`) with its `${...}` placeholders left in
-place and resolved by CloudFormation from `DefinitionSubstitutions`: `<Name>FunctionArn` for every catalog
-function with `in_state_machine=True`, and `ShipmentTimeoutSeconds`. (`DefinitionBody.from_file` would
-upload the file as an S3 asset and leave only `DefinitionS3Location` in the template, which the local hub
-could not read.) A loaded file infers no permissions, so invoking the functions is granted explicitly.
+The definition goes into the template inline (`DefinitionString`) with its `${...}` placeholders left in place
+and resolved by CloudFormation from `DefinitionSubstitutions`: `<Name>FunctionArn` for every catalog function
+with `in_state_machine=True`, `ShipmentTimeoutSeconds` and `ReviewTimeoutSeconds`. (`DefinitionBody.from_file`
+would upload the file as an S3 asset and leave only `DefinitionS3Location` in the template, which the local
+hub could not read.) A loaded file infers no permissions, so invoking the functions is granted explicitly.
 """
 
 import re
@@ -23,6 +23,7 @@ from infra_cdk.naming import pin_logical_id
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 SHIPMENT_TIMEOUT = "ShipmentTimeoutSeconds"
+REVIEW_TIMEOUT = "ReviewTimeoutSeconds"
 
 
 def function_arn_key(name: str) -> str:
@@ -48,6 +49,7 @@ class OrderWorkflow(Construct):
         definition = asl_file.read_text(encoding="utf-8")
         substitutions = {function_arn_key(name): fn.function_arn for name, fn in sorted(functions.items())}
         substitutions[SHIPMENT_TIMEOUT] = str(config.shipment_timeout_seconds)
+        substitutions[REVIEW_TIMEOUT] = str(config.review_timeout_seconds)
         self._check_placeholders(asl_file, definition, substitutions)
 
         role = iam.Role(

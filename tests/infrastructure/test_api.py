@@ -1,5 +1,6 @@
 """Webhook routes per webhook connector (public), catalog routes (IAM), logging and throttling."""
 
+import json
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from connectors.registry import manifests
 from functions.catalog import FUNCTIONS
 from infra_cdk.naming import pascal
-from tests.infrastructure.conftest import Synth, ref_id
+from tests.infrastructure.conftest import Synth, as_list, ref_id
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -45,7 +46,8 @@ CATALOG_ROUTES = [(spec.name, route) for spec in FUNCTIONS for route in spec.api
 
 
 def test_exactly_the_webhook_and_catalog_routes_exist(synth: Synth) -> None:
-    expected = {f"POST /webhooks/{channel}" for channel in WEBHOOKS} | {route for _, route in CATALOG_ROUTES}
+    webhooks = {f"{method} /webhooks/{channel}" for channel, m in WEBHOOKS.items() for method in m.webhook_methods}
+    expected = webhooks | {route for _, route in CATALOG_ROUTES}
     assert set(routes(synth)) == expected
 
 
@@ -87,3 +89,12 @@ def test_unrouted_paths_answer_404_with_a_machine_readable_code(synth: Synth) ->
     unknown = [r["Properties"] for r in responses if r["Properties"]["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"]
     assert len(unknown) == 1 and unknown[0]["StatusCode"] == "404"
     assert "UNKNOWN_ROUTE" in unknown[0]["ResponseTemplates"]["application/json"]
+
+
+def test_reviewers_policy_grants_exactly_the_review_routes(synth: Synth) -> None:
+    (policy,) = (r for k, r in synth.of_type("AWS::IAM::ManagedPolicy").items() if k == "ReviewersPolicy")
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    granted = sorted(json.dumps(resource) for resource in as_list(statement["Resource"]))
+    assert len(granted) == 2
+    assert any("/GET/reviews" in g for g in granted) and any("/POST/reviews/*" in g for g in granted)

@@ -38,13 +38,15 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(syn
     used = set(PLACEHOLDER.findall(props["DefinitionString"]))
     substitutions = props["DefinitionSubstitutions"]
     assert used == set(substitutions)
-    assert {f"{name}FunctionArn" for name in IN_STATE_MACHINE} | {"ShipmentTimeoutSeconds"} == set(substitutions)
+    timeouts = {"ShipmentTimeoutSeconds", "ReviewTimeoutSeconds"}
+    assert {f"{name}FunctionArn" for name in IN_STATE_MACHINE} | timeouts == set(substitutions)
 
 
 def test_substituted_definition_is_valid_json(synth: Synth) -> None:
     props = state_machine(synth)
     values = dict.fromkeys(props["DefinitionSubstitutions"], "arn:aws:lambda:cn-north-1:000000000000:function:x")
-    values["ShipmentTimeoutSeconds"] = props["DefinitionSubstitutions"]["ShipmentTimeoutSeconds"]
+    for timeout in ("ShipmentTimeoutSeconds", "ReviewTimeoutSeconds"):
+        values[timeout] = props["DefinitionSubstitutions"][timeout]
     resolved = PLACEHOLDER.sub(lambda m: values[m.group(1)], props["DefinitionString"])
     assert "States" in json.loads(resolved)
 
@@ -54,6 +56,7 @@ def test_function_arn_substitutions_point_at_the_functions(synth: Synth) -> None
     for name in IN_STATE_MACHINE:
         assert substitutions[f"{name}FunctionArn"] == {"Fn::GetAtt": [f"{name}Function", "Arn"]}
     assert int(substitutions["ShipmentTimeoutSeconds"]) > 0
+    assert int(substitutions["ReviewTimeoutSeconds"]) > 0
 
 
 def test_logging_all_and_tracing(synth: Synth) -> None:

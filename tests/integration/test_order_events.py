@@ -8,7 +8,7 @@ import pytest
 from functions.order_events.handler import lambda_handler
 from functions.workflow.models import RequestInput
 from functions.workflow.request_fulfilment import request
-from hubcore.adapters.inventory_table import InventoryTable, ReservationLine
+from hubcore.adapters.inventory import InventoryTable, ReservationLine
 from hubcore.adapters.orders_table import WorkflowOrders
 from hubcore.naming import execution_name
 from hubcore.settings import reset_settings

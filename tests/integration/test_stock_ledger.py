@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from hubcore.adapters.inventory_table import (
+from hubcore.adapters.inventory import (
     InventoryTable,
     ReservationConflict,
     ReservationLine,
@@ -187,8 +187,8 @@ def test_transaction_conflicts_are_retried_then_reported_as_transient(inventory,
                 raise conflict
             return real.transact_write_items(**kwargs)
 
-    monkeypatch.setattr("hubcore.adapters.inventory_table.client", lambda service: Flaky())
-    monkeypatch.setattr("hubcore.adapters.inventory_table._backoff", lambda attempt: None)
+    monkeypatch.setattr("hubcore.adapters.inventory.ledger.client", lambda service: Flaky())
+    monkeypatch.setattr("hubcore.adapters.inventory.ledger._backoff", lambda attempt: None)
 
     assert inventory.reserve("o-1", "WH-HZ", [ReservationLine("AC-1", 1)]).outcome == ReserveOutcome.RESERVED
     assert calls["n"] == 3

@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from functions.order_events.handler import lambda_handler as order_events
+from functions.reviews.handler import lambda_handler as reviews
 from functions.shipments.handler import lambda_handler as shipments
 from hubcore.settings import reset_settings
 from localhub import moto_shims
@@ -25,6 +26,7 @@ from tests.workflows.harness import (
     wait_for,
 )
 
+REVIEWER = "arn:aws:iam::123456789012:user/reviewer-li"
 STOCK = [("AC-1P-INV", "WH-HZ", 3), ("AC-1P-INV", "WH-SH", 5), ("TV-55", "WH-GZ", 1)]
 
 
@@ -58,13 +60,25 @@ class Workflow:
         response: dict[str, Any] = shipments(event, FakeContext())
         return response
 
+    def review(self, order: Order, decision: str, reason: str = "checked with the buyer", **kw: Any) -> dict[str, Any]:
+        key = order.order_key
+        body = {"decision": decision, "reason": reason}
+        caller = kw.get("caller", REVIEWER)
+        event = api_event("POST", "/reviews/{order_key}", f"/reviews/{key}", {"order_key": key}, body, caller=caller)
+        response: dict[str, Any] = reviews(event, FakeContext())
+        return response
+
+    def held(self) -> dict[str, Any]:
+        response: dict[str, Any] = reviews(api_event("GET", "/reviews", "/reviews", {}, caller=REVIEWER), FakeContext())
+        return response
+
 
 @pytest.fixture
-def workflow(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workflow]:
+def workflow(hub_aws: HubAws, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Workflow]:
     connector = RecordingConnector()
     monkeypatch.setattr("connectors.sdk.runtime.load_connector", connector.loader())
     with moto_shims.shims():
-        arn = deploy_workflow(shipment_timeout_seconds=20)
+        arn = deploy_workflow(shipment_timeout_seconds=20, review_timeout_seconds=getattr(request, "param", 20))
         monkeypatch.setenv("OMNIHUB_STATE_MACHINE_ARN", arn)
         reset_settings()
         hub_aws.seed_stock(STOCK)

@@ -18,8 +18,8 @@ import boto3
 from connectors.sdk.contracts import Shipment
 from connectors.sdk.errors import PlatformRejected, PlatformUnavailable
 from functions.catalog import FUNCTIONS, STATE_MACHINE_NAME
-from functions.workflow.definition import SHIPMENT_TIMEOUT, render_dict
-from hubcore.adapters.inventory_table import InventoryTable, Node
+from functions.workflow.definition import REVIEW_TIMEOUT, SHIPMENT_TIMEOUT, render_dict
+from hubcore.adapters.inventory import InventoryTable, Node
 from hubcore.adapters.orders_table import WorkflowOrders
 from schemas.events import OrderReceived, OrderUpdated, make_event
 from schemas.order import Order
@@ -158,9 +158,12 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def api_event(method: str, resource: str, path: str, params: dict[str, str], body: Any = None) -> dict[str, Any]:
-    """An API Gateway REST proxy event."""
+def api_event(
+    method: str, resource: str, path: str, params: dict[str, str], body: Any = None, *, caller: str | None = None
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event (`caller`: the IAM ARN API Gateway's IAM authorization puts there)."""
     text = body if isinstance(body, str) or body is None else json.dumps(body)
+    identity: dict[str, Any] = {"sourceIp": "127.0.0.1", "userArn": caller, "caller": caller}
     return {
         "resource": resource,
         "path": path,
@@ -177,7 +180,7 @@ def api_event(method: str, resource: str, path: str, params: dict[str, str], bod
             "path": f"/prod{path}",
             "requestId": str(uuid.uuid4()),
             "stage": "prod",
-            "identity": {"sourceIp": "127.0.0.1"},
+            "identity": identity,
         },
         "body": text,
         "isBase64Encoded": False,
@@ -229,7 +232,9 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-def deploy_workflow(*, shipment_timeout_seconds: int = 20, max_retry_interval: int = 1) -> str:
+def deploy_workflow(
+    *, shipment_timeout_seconds: int = 20, review_timeout_seconds: int = 20, max_retry_interval: int = 1
+) -> str:
     """Create every catalog function in moto, render the ASL with their ARNs and create the state machine."""
     iam = boto3.client("iam", region_name=REGION)
     trust = {
@@ -240,7 +245,10 @@ def deploy_workflow(*, shipment_timeout_seconds: int = 20, max_retry_interval: i
     }
     role = iam.create_role(RoleName="omnihub-test", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     lambda_ = boto3.client("lambda", region_name=REGION)
-    substitutions: dict[str, str | int] = {SHIPMENT_TIMEOUT: shipment_timeout_seconds}
+    substitutions: dict[str, str | int] = {
+        SHIPMENT_TIMEOUT: shipment_timeout_seconds,
+        REVIEW_TIMEOUT: review_timeout_seconds,
+    }
     code = _zip()
     for spec in FUNCTIONS:
         arn = lambda_.create_function(

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from functions.order_events.handler import lambda_handler as order_events
-from hubcore.adapters.inventory_table import InventoryTable, ReservationStatus
+from hubcore.adapters.inventory import InventoryTable, ReservationStatus
 from schemas.order import OrderLine, OrderStatus, Receiver
 from tests.unit.core.factories import make_order
 from tests.workflows.harness import FakeContext, entered_states, envelope, history, sqs_event, wait_execution
@@ -72,18 +72,19 @@ def test_blacklisted_buyer_is_rejected_without_touching_stock(workflow):
     assert audited["detail"]["data"]["outcome"] == "REJECT"
 
 
-def test_missing_address_is_held_for_review(workflow):
+def test_missing_address_is_held_for_review_with_its_stock_reserved(workflow):
     receiver = Receiver(province="浙江省", city="杭州市", district="西湖区", address_masked="浙江省****")
     order = make_order(order_id="1003", receiver=receiver)
 
     workflow.deliver(order)
-    result = wait_execution(workflow.execution_arn(order))
+    workflow.wait_state(order, "HELD")
 
-    assert result["status"] == "SUCCEEDED"
-    assert workflow.hub_state(order) == "HELD"
     audit = json.loads(workflow.aws.stored(order.order_key).attributes["audit"])
-    assert (audit["outcome"], audit["hits"][0]["rule_id"]) == ("REVIEW", "address-incomplete")
-    assert InventoryTable().reservation(order.order_key) is None
+    assert audit["outcome"] == "REVIEW" and "address-incomplete" in [h["rule_id"] for h in audit["hits"]]
+    reservation = InventoryTable().reservation(order.order_key)
+    assert reservation is not None and reservation.status == ReservationStatus.HELD
+    [held] = json.loads(workflow.held()["body"])["held"]
+    assert held["order_key"] == order.order_key and "address-incomplete" in [r["rule_id"] for r in held["reasons"]]
 
 
 def test_out_of_stock_everywhere_is_backordered_without_any_stock_change(workflow):

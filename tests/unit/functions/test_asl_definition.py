@@ -16,6 +16,7 @@ BUSINESS = {"OrderCancelled", "PlatformRejected", "ReservationNotHeld", "OrderNo
 def definition() -> dict:
     subs = {name: f"arn:aws:lambda:us-east-1:123456789012:function:{name}" for name in required_substitutions()}
     subs["ShipmentTimeoutSeconds"] = 600
+    subs["ReviewTimeoutSeconds"] = 900
     return render_dict(subs)
 
 

@@ -1,22 +1,37 @@
-"""Audit rules: each rule hits and misses; the outcome, score and rules checksum are recorded."""
+"""The audit engine and its rules file: scoring, forced outcomes, versioning, validation, blacklist hashing."""
 
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from functions.workflow.logic.audit import DEFAULT_RULES_FILE, audit, load_rules, parse_rules, subject_hash
+from functions.workflow.logic.audit import (
+    DEFAULT_RULES_FILE,
+    AuditHistory,
+    AuditRulesInvalid,
+    audit,
+    load_rules,
+    parse_rules,
+    subject_hash,
+)
 from schemas.events import AuditOutcome
-from schemas.order import AfterSaleStatus, OrderLine, OrderStatus, Receiver
+from schemas.order import OrderLine, OrderStatus, Receiver
 from tests.unit.core.factories import make_order
 
 RULES = load_rules(str(DEFAULT_RULES_FILE))
 
 
-def hit_ids(order) -> list[str]:
-    return [hit.rule_id for hit in audit(order, RULES).hits]
+def raw_rules() -> dict:
+    return json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+
+
+def rules_from(raw: dict):
+    return parse_rules(json.dumps(raw, ensure_ascii=False).encode())
+
+
+def hit_ids(order, rules=RULES) -> list[str]:
+    return [hit.rule_id for hit in audit(order, rules).hits]
 
 
 def test_clean_paid_order_passes_with_no_hits_and_records_the_rules_checksum():
@@ -28,6 +43,14 @@ def test_clean_paid_order_passes_with_no_hits_and_records_the_rules_checksum():
     assert decision.rules_version == f"{RULES.version}#{decision.rules_checksum[:12]}"
 
 
+def test_the_rules_file_holds_at_least_forty_weighted_rules_with_unique_ids_and_reasons():
+    assert len(RULES.rules) >= 40
+    assert len({rule.id for rule in RULES.rules}) == len(RULES.rules)
+    assert all(rule.reason and rule.weight >= 0 for rule in RULES.rules)
+    assert len({rule.kind for rule in RULES.rules}) >= 20
+    assert 0 < RULES.review_score <= RULES.reject_score
+
+
 @pytest.mark.parametrize("status", [OrderStatus.CANCELLED, OrderStatus.CLOSED, OrderStatus.PENDING_PAYMENT])
 def test_unshippable_platform_status_rejects(status):
     decision = audit(make_order(status=status), RULES)
@@ -37,91 +60,21 @@ def test_unshippable_platform_status_rejects(status):
     assert status.value in decision.hits[0].reason
 
 
-def test_platform_forbidding_shipment_holds_for_review():
-    decision = audit(make_order(status=OrderStatus.PAID_FORBID_SHIPMENT), RULES)
+def test_every_hit_records_its_weight_reason_and_forced_outcome():
+    order = make_order(status=OrderStatus.PAID_FORBID_SHIPMENT, buyer_message="请加急")
+    decision = audit(order, RULES)
 
-    assert decision.outcome == AuditOutcome.REVIEW
-    assert [h.rule_id for h in decision.hits] == ["platform-forbids-shipment"]
-
-
-@pytest.mark.parametrize(
-    "after_sale", [AfterSaleStatus.REQUESTED, AfterSaleStatus.IN_PROGRESS, AfterSaleStatus.REFUNDED]
-)
-def test_refund_pending_on_the_order_rejects(after_sale):
-    assert audit(make_order(after_sale=after_sale), RULES).outcome == AuditOutcome.REJECT
-
-
-def test_refund_pending_on_one_line_rejects_and_a_refused_refund_does_not():
-    line = OrderLine(line_id="x-1", merchant_sku="AC-1", quantity=1, unit_price=100, paid_amount=100)
-    pending = make_order(lines=[line.model_copy(update={"after_sale": AfterSaleStatus.REQUESTED})])
-    refused = make_order(lines=[line.model_copy(update={"after_sale": AfterSaleStatus.REJECTED})])
-
-    assert hit_ids(pending) == ["after-sale-refund-pending"]
-    assert hit_ids(refused) == []
-
-
-@pytest.mark.parametrize("missing", ["province", "city", "district", "address_cipher"])
-def test_incomplete_address_is_held_for_review(missing):
-    receiver = make_order().receiver.model_copy(update={missing: None})
-    decision = audit(make_order(receiver=receiver), RULES)
-
-    assert decision.outcome == AuditOutcome.REVIEW
-    assert [h.rule_id for h in decision.hits] == ["address-incomplete"]
-    assert missing.removesuffix("_cipher") in decision.hits[0].reason
-
-
-def test_masked_street_address_counts_only_with_the_platforms_decrypt_handle():
-    # Given Taobao-style receivers: masked street text, with or without the OAID handle, and no ciphertext
-    base = make_order().receiver.model_copy(update={"address_cipher": None, "address_masked": "文三路****"})
-    with_handle = base.model_copy(update={"match_token": "oaid-123"})
-    without_handle = base.model_copy(update={"match_token": None})
-
-    # Then the decryptable one is complete and the other is held for review
-    assert hit_ids(make_order(receiver=with_handle)) == []
-    assert hit_ids(make_order(receiver=without_handle)) == ["address-incomplete"]
-
-
-def test_blank_region_counts_as_missing():
-    receiver = make_order().receiver.model_copy(update={"city": "  "})
-    assert hit_ids(make_order(receiver=receiver)) == ["address-incomplete"]
-
-
-def test_blacklisted_buyer_rejects_by_hash_and_only_on_its_channel():
-    on_list = make_order(channel="douyin", buyer_id="blacklisted-buyer")
-    other_channel = make_order(channel="kuaishou", buyer_id="blacklisted-buyer")
-
-    decision = audit(on_list, RULES)
-    assert decision.outcome == AuditOutcome.REJECT
-    assert [h.rule_id for h in decision.hits] == ["buyer-blacklisted"]
-    assert "blacklisted-buyer" not in decision.hits[0].reason  # never the plaintext
-    assert hit_ids(other_channel) == []
-
-
-def test_blacklisted_receiver_match_token_rejects():
-    receiver = make_order().receiver.model_copy(update={"match_token": "blacklisted-receiver-token"})
-    assert hit_ids(make_order(receiver=receiver)) == ["receiver-blacklisted"]
-    clean = make_order().receiver.model_copy(update={"match_token": "someone-else"})
-    assert hit_ids(make_order(receiver=clean)) == []
-
-
-def test_paid_far_below_list_price_is_reviewed_at_the_configured_ratio():
-    def order_paying(paid: int):
-        line = OrderLine(line_id="l1", merchant_sku="AC-1", quantity=2, unit_price=10000, paid_amount=paid)
-        return make_order(lines=[line], goods_amount=20000, paid_amount=paid, discount_amount=20000 - paid)
-
-    assert hit_ids(order_paying(5999)) == ["paid-far-below-list"]  # 29.995 % of 200.00
-    assert hit_ids(order_paying(6000)) == []  # exactly 30 %
-    assert audit(order_paying(100), RULES).outcome == AuditOutcome.REVIEW
-
-
-def test_gifts_are_left_out_of_the_price_ratio():
-    paid = OrderLine(line_id="l1", merchant_sku="AC-1", quantity=1, unit_price=10000, paid_amount=9000)
-    gift = OrderLine(line_id="l2", merchant_sku="GIFT", quantity=1, unit_price=50000, paid_amount=0, is_gift=True)
-    assert hit_ids(make_order(lines=[paid, gift])) == []
+    by_id = {hit.rule_id: hit for hit in decision.hits}
+    assert set(by_id) == {"platform-forbids-shipment", "buyer-message-urgent"}
+    forbid, urgent = by_id["platform-forbids-shipment"], by_id["buyer-message-urgent"]
+    assert (forbid.weight, forbid.forces) == (0, AuditOutcome.REVIEW)
+    assert (urgent.weight, urgent.forces) == (5, None)
+    assert "加急" in urgent.reason and urgent.reason.startswith("the buyer asks for urgent shipping")
+    assert decision.score == 5 and decision.outcome == AuditOutcome.REVIEW
 
 
 def test_hits_add_up_and_the_strongest_forced_outcome_wins():
-    receiver = Receiver(province="浙江省")  # no city, district or address
+    receiver = Receiver(province="浙江省", name_masked="张*", phone_masked="138****0000")  # no city/district/address
     order = make_order(status=OrderStatus.CANCELLED, receiver=receiver, buyer_id="blacklisted-buyer")
     decision = audit(order, RULES)
 
@@ -131,60 +84,138 @@ def test_hits_add_up_and_the_strongest_forced_outcome_wins():
         "address-incomplete",
         "buyer-blacklisted",
     }
-    assert decision.score == 250
-    assert all(h.weight > 0 and h.reason for h in decision.hits)
+    assert decision.score == 200  # the address is a hold reason (weight 0), not risk
 
 
-def test_score_thresholds_apply_without_forced_outcomes(tmp_path: Path):
-    raw = json.loads(DEFAULT_RULES_FILE.read_text())
+def test_hold_reasons_hold_for_review_and_never_add_up_to_a_rejection():
+    receiver = Receiver(province="浙江省", city="杭州市", decryptable=False)  # no district, address, name, phone
+    order = make_order(receiver=receiver, buyer_message="先别发，要改地址", seller_flag="1")
+    decision = audit(order, RULES)
+
+    assert {h.rule_id for h in decision.hits} == {
+        "seller-flag-hold",
+        "address-incomplete",
+        "receiver-contact-missing",
+        "receiver-undecryptable",
+        "buyer-asks-address-change",
+        "buyer-asks-not-to-ship",
+    }
+    assert (decision.score, decision.outcome) == (0, AuditOutcome.REVIEW)
+
+
+def test_score_thresholds_apply_without_forced_outcomes():
+    raw = raw_rules()
     for rule in raw["rules"]:
         rule.pop("forces", None)
         rule["weight"] = 30
     raw["review_score"], raw["reject_score"] = 50, 90
-    rules = parse_rules(json.dumps(raw).encode())
-    one_hit = make_order(receiver=Receiver(province="浙江省", city="杭州市", district="西湖区"))  # no address
+    rules = rules_from(raw)
+    one_hit = make_order(receiver=make_order().receiver.model_copy(update={"address_cipher": None}))
     two_hits = one_hit.model_copy(update={"status": OrderStatus.PAID_FORBID_SHIPMENT})
+    three_hits = two_hits.model_copy(update={"buyer_message": "加急"})
 
-    assert audit(one_hit, rules).outcome == AuditOutcome.PASS  # 30 < 50
-    assert audit(two_hits, rules).outcome == AuditOutcome.REVIEW  # 60
+    assert [audit(o, rules).outcome for o in (one_hit, two_hits, three_hits)] == [
+        AuditOutcome.PASS,  # 30 < 50
+        AuditOutcome.REVIEW,  # 60
+        AuditOutcome.REJECT,  # 90
+    ]
 
 
-def test_disabled_rule_never_hits(tmp_path: Path):
-    raw = json.loads(DEFAULT_RULES_FILE.read_text())
+def test_a_forced_outcome_raises_a_low_score_but_never_lowers_a_high_one():
+    raw = raw_rules()
+    for rule in raw["rules"]:
+        if rule["id"] == "buyer-asks-invoice":
+            rule["weight"], rule["forces"] = 0, "REVIEW"  # forces REVIEW on its own
+        if rule["id"] == "buyer-asks-not-to-ship":
+            rule["weight"], rule["forces"] = 200, "REVIEW"  # the score already says REJECT
+    rules = rules_from(raw)
+
+    forced = audit(make_order(buyer_message="需要开票"), rules)
+    high = audit(make_order(buyer_message="先别发"), rules)
+
+    assert (forced.score, forced.outcome) == (0, AuditOutcome.REVIEW)
+    assert (high.score, high.outcome) == (200, AuditOutcome.REJECT)
+
+
+def test_disabled_rule_never_hits():
+    raw = raw_rules()
     for rule in raw["rules"]:
         if rule["id"] == "buyer-blacklisted":
             rule["enabled"] = False
-    rules = parse_rules(json.dumps(raw).encode())
+    rules = rules_from(raw)
     assert audit(make_order(buyer_id="blacklisted-buyer"), rules).hits == []
+    assert hit_ids(make_order(buyer_id="blacklisted-buyer")) == ["buyer-blacklisted"]
 
 
-def test_rules_file_is_validated_on_load():
-    raw = json.loads(DEFAULT_RULES_FILE.read_text())
-    bad_hash = json.loads(json.dumps(raw))
-    bad_hash["rules"][4]["sha256"] = ["not-a-hash"]
-    unknown_kind = json.loads(json.dumps(raw))
-    unknown_kind["rules"][0]["kind"] = "astrology"
-    duplicate = json.loads(json.dumps(raw))
-    duplicate["rules"].append(duplicate["rules"][0])
+def test_without_history_window_rules_are_skipped_and_the_decision_says_so():
+    order = make_order(buyer_id="buyer-x", paid_amount=3_500_000, goods_amount=3_530_000, discount_amount=30_000)
 
-    for broken in (bad_hash, unknown_kind):
-        with pytest.raises(ValidationError):
-            parse_rules(json.dumps(broken).encode())
-    with pytest.raises(ValueError, match="unique"):
-        parse_rules(json.dumps(duplicate).encode())
+    without = audit(order, RULES)
+    with_empty = audit(order, RULES, AuditHistory())
+
+    assert without.history_available is False and with_empty.history_available is True
+    # a first-time buyer is only known with history
+    assert "first-time-buyer-large-order" not in [h.rule_id for h in without.hits]
+    assert "first-time-buyer-large-order" in [h.rule_id for h in with_empty.hits]
+
+
+def test_checksum_and_label_change_when_the_file_changes():
+    raw = raw_rules()
+    original = rules_from(raw)
+    raw["rules"][0]["weight"] += 1
+    changed = rules_from(raw)
+
+    assert original.checksum != changed.checksum
+    assert audit(make_order(), original).rules_checksum != audit(make_order(), changed).rules_checksum
+    assert audit(make_order(), changed).rules_version == f"{raw['version']}#{changed.checksum[:12]}"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (lambda raw: raw["rules"][5].update(sha256=["not-a-hash"]), "rules.5.blacklist.sha256"),
+        (lambda raw: raw["rules"][0].update(kind="astrology"), "rules.0: Input tag 'astrology'"),
+        (lambda raw: raw["rules"].append(dict(raw["rules"][0])), "unique: platform-status-not-shippable"),
+        (lambda raw: raw["rules"][0].update(weight=-1), "rules.0.platform_status.weight"),
+        (lambda raw: raw["rules"][0].update(typo=True), "rules.0.platform_status.typo"),
+        (lambda raw: raw.update(reject_score=10), "reject_score must not be below review_score"),
+        (lambda raw: raw.pop("version"), "version: Field required"),
+    ],
+)
+def test_an_invalid_rules_file_is_refused_with_an_error_naming_the_problem(breakage, expected):
+    raw = raw_rules()
+    breakage(raw)
+
+    with pytest.raises(AuditRulesInvalid) as caught:
+        rules_from(raw)
+    assert caught.value.code == "AUDIT_RULES_INVALID"
+    assert expected in caught.value.message
+
+
+def test_a_rules_file_that_is_not_json_names_its_path(tmp_path: Path):
+    path = tmp_path / "rules.json"
+    path.write_text("{not json")
+    with pytest.raises(AuditRulesInvalid, match=str(path)):
+        load_rules(str(path))
 
 
 def test_rules_file_lists_hashes_never_plaintext():
-    text = DEFAULT_RULES_FILE.read_text()
-    for rule in RULES.rules:
-        if rule.kind == "blacklist":
-            assert all(len(h) == 64 for h in rule.sha256)
+    text = DEFAULT_RULES_FILE.read_text(encoding="utf-8")
+    blacklists = [rule for rule in RULES.rules if rule.kind == "blacklist"]
+    assert {rule.subject for rule in blacklists} == {"buyer", "receiver", "address", "device"}
+    assert all(len(h) == 64 for rule in blacklists for h in rule.sha256)
     assert subject_hash("douyin", "blacklisted-buyer") in text
-    assert '"blacklisted-buyer"' not in text
+    for plaintext in (
+        "blacklisted-buyer",
+        "blacklisted-receiver-token",
+        "blacklisted-address-key",
+        "blacklisted-device",
+    ):
+        assert f'"{plaintext}"' not in text
 
 
 def test_rules_file_can_be_overridden_by_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    raw = json.loads(DEFAULT_RULES_FILE.read_text())
+    raw = raw_rules()
     raw["version"] = "test-override"
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(raw))
@@ -194,3 +225,30 @@ def test_rules_file_can_be_overridden_by_env(tmp_path: Path, monkeypatch: pytest
         assert load_rules().version == "test-override"
     finally:
         load_rules.cache_clear()
+
+
+def test_history_windows_follow_the_enabled_window_rules():
+    raw = raw_rules()
+    for rule in raw["rules"]:
+        if rule["id"] == "many-buyers-one-address":
+            rule["window_hours"] = 100
+        if rule["id"] == "hot-sku-scalping-by-address":
+            rule["window_hours"] = 12
+    assert rules_from(raw).history_windows["address"].total_seconds() == 100 * 3600  # the longest one counts
+
+    for rule in raw["rules"]:
+        if "window_hours" in rule:
+            rule["enabled"] = rule["id"] == "many-accounts-one-device"
+    assert {k: v.total_seconds() / 3600 for k, v in rules_from(raw).history_windows.items()} == {"device": 24}
+
+    for rule in raw["rules"]:
+        if "window_hours" in rule:
+            rule["enabled"] = False
+    assert rules_from(raw).history_windows == {}  # nothing to ask the ledger
+
+
+def test_gifts_are_left_out_of_the_price_ratio():
+    paid = OrderLine(line_id="l1", merchant_sku="AC-1", quantity=1, unit_price=10000, paid_amount=9000)
+    gift = OrderLine(line_id="l2", merchant_sku="GIFT", quantity=1, unit_price=50000, paid_amount=0, is_gift=True)
+    order = make_order(lines=[paid, gift], goods_amount=60000, discount_amount=51000, paid_amount=9000)
+    assert "paid-far-below-list" not in hit_ids(order)

@@ -1,0 +1,5 @@
+"""Lambda entry point of the JD POP poller (EventBridge Scheduler, every few minutes)."""
+
+from connectors.sdk.poll_handler import make_poll_handler
+
+lambda_handler = make_poll_handler("jd")

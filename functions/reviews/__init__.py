@@ -1,0 +1,1 @@
+"""Review API: operators decide the orders the audit held for review."""

@@ -1,0 +1,56 @@
+"""The stock ledger: warehouse nodes, stock per SKU per node (optionally sharded into buckets), per-order
+reservations with an expiry, and the sweep and invariant reads. See docs/stock-ledger.md."""
+
+from hubcore.adapters.inventory.ledger import (
+    DEFAULT_HOLD,
+    DEFAULT_SWEEP_LOOKBACK_HOURS,
+    MAX_LINES_PER_RESERVATION,
+    InventoryTable,
+    node_key,
+    stock_key,
+)
+from hubcore.adapters.inventory.model import (
+    MAX_BUCKETS,
+    Allocation,
+    InvalidStockRequest,
+    LedgerLine,
+    Node,
+    ReleaseReason,
+    Reservation,
+    ReservationConflict,
+    ReservationLine,
+    ReservationNotHeld,
+    ReservationStatus,
+    ReservedLine,
+    ReserveOutcome,
+    ReserveResult,
+    Slot,
+    StockLevel,
+    reservation_pk,
+)
+
+__all__ = [
+    "DEFAULT_HOLD",
+    "DEFAULT_SWEEP_LOOKBACK_HOURS",
+    "MAX_BUCKETS",
+    "MAX_LINES_PER_RESERVATION",
+    "Allocation",
+    "InvalidStockRequest",
+    "InventoryTable",
+    "LedgerLine",
+    "Node",
+    "ReleaseReason",
+    "Reservation",
+    "ReservationConflict",
+    "ReservationLine",
+    "ReservationNotHeld",
+    "ReservationStatus",
+    "ReservedLine",
+    "ReserveOutcome",
+    "ReserveResult",
+    "Slot",
+    "StockLevel",
+    "node_key",
+    "reservation_pk",
+    "stock_key",
+]
