@@ -6,6 +6,9 @@
 3. CPU per workflow step and per function invocation, in-process, during an end-to-end run.
 4. AWS calls per order by service (the input of a cost model), and Step Functions state transitions.
 5. End-to-end orders per second through the local hub (goal: the 200-order demo in under 60 s).
+6. The order brain: audit of one order against every rule (goal ≤ 0.5 ms CPU), routing a 3-line order over
+   50 nodes (goal ≤ 2 ms), split freight against the exhaustive optimum (goal within 1 %), and reservations
+   per second on one hot SKU against moto's server with zero oversold units.
 """
 
 import json
@@ -20,11 +23,18 @@ from rich.console import Console
 from rich.table import Table
 
 from hubcore import aws
-from localhub import cold_start, topology
+from localhub import bench_audit, bench_ledger, bench_routing, cold_start, topology
 from localhub.connector_bench import measure_connectors
 from localhub.lambda_runtime import current_function
 
-GOALS = {"cold_start_ratio": 1.5, "verify_normalise_ms": 1.0, "demo_seconds": 60.0}
+GOALS = {
+    "cold_start_ratio": 1.5,
+    "verify_normalise_ms": 1.0,
+    "demo_seconds": 60.0,
+    "audit_ms": 0.5,
+    "routing_ms": 2.0,
+    "split_gap_pct": 1.0,
+}
 
 
 class CallCounter:
@@ -126,9 +136,11 @@ def run_bench(orders: int = 200, out_dir: str = "bench-results", runs: int = 5) 
         cold = _cold_starts(runs)
     with console.status("verify + normalise per connector..."):
         connectors = measure_connectors()
+    with console.status("order brain: audit, routing, split quality, hot-SKU reservations..."):
+        brain = {"audit": bench_audit.run(), "routing": bench_routing.run(), "ledger": bench_ledger.run()}
     with console.status(f"end-to-end run of {orders} orders through the local hub..."):
         e2e = _end_to_end(orders)
-    result = {"goals": GOALS, "cold_start": cold, "connectors": connectors, "end_to_end": e2e}
+    result = {"goals": GOALS, "cold_start": cold, "connectors": connectors, "brain": brain, "end_to_end": e2e}
     path = Path(out_dir)
     path.mkdir(parents=True, exist_ok=True)
     (path / "bench.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -160,6 +172,8 @@ def _print(console: Console, result: dict[str, Any]) -> None:
         )
     console.print(table)
 
+    _print_brain(console, result["brain"])
+
     e2e = result["end_to_end"]
     table = Table(title="CPU per invocation (in-process, thread time)")
     for column in ("handler", "median ms", "p95 ms", "invocations"):
@@ -179,3 +193,34 @@ def _print(console: Console, result: dict[str, Any]) -> None:
         f"end to end: {e2e['orders']} orders in {e2e['seconds']:.1f} s = {e2e['orders_per_second']:.1f} orders/s "
         f"(all as planned: {e2e['ok']}) {_verdict(ok)}"
     )
+
+
+def _print_brain(console: Console, brain: dict[str, Any]) -> None:
+    audit, routing = brain["audit"], brain["routing"]
+    quality = routing["split_quality"]["as_configured"]
+    table = Table(title="Order brain")
+    for column in ("what", "figure", ""):
+        table.add_column(column)
+    table.add_row(
+        f"audit, {audit['rules']} rules, {audit['history_orders']} orders of history",
+        f"{audit['cpu_ms_per_audit']:.3f} ms CPU",
+        _verdict(audit["cpu_ms_per_audit"] <= GOALS["audit_ms"]),
+    )
+    cpu = routing["cpu_per_route"]
+    table.add_row(
+        f"routing, {cpu['lines']}-line order over {cpu['nodes']} nodes",
+        f"{cpu['mean_ms']:.2f} ms CPU (median {cpu['median_ms']:.2f})",
+        _verdict(cpu["mean_ms"] <= GOALS["routing_ms"]),
+    )
+    table.add_row(
+        f"split freight vs exhaustive optimum ({quality['compared']} instances)",
+        f"mean {quality['mean_gap_pct']:.2f} %, worst {quality['worst_gap_pct']:.2f} %",
+        _verdict(quality["worst_gap_pct"] <= GOALS["split_gap_pct"]),
+    )
+    for run in brain["ledger"]["runs"]:
+        table.add_row(
+            f"reservations on one SKU, {run['buckets']} bucket(s), {brain['ledger']['threads']} threads",
+            f"{run['reservations_per_second']:.1f}/s, oversold {run['oversold']}",
+            _verdict(run["oversold"] == 0),
+        )
+    console.print(table)

@@ -1,4 +1,4 @@
-"""The `omnihub` command: run the local hub, the demo or the benchmark; scaffold a connector."""
+"""The `omnihub` command: the local hub, the demo, the benchmark, connector scaffolding, the stock check, replay."""
 
 import argparse
 import logging
@@ -59,7 +59,21 @@ def _connector_new(args: argparse.Namespace) -> int:
     return 0
 
 
+DELEGATED = {
+    ("stock", "check"): "localhub.ledger_cli:check_invariants_main",
+    ("replay",): "localhub.replay:main",
+    ("export-orders",): "hubcore.adapters.orders_export:export_main",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    for prefix, target in DELEGATED.items():
+        if tuple(args_in[: len(prefix)]) == prefix:
+            from connectors.registry import import_dotted
+
+            delegated: int = import_dotted(target)(args_in[len(prefix) :])
+            return delegated
     parser = argparse.ArgumentParser(prog="omnihub", description="OmniHub on one machine (moto as the embedded AWS)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -87,8 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     new.add_argument("--root", default=".", help="repository root (default: the current directory)")
     new.set_defaults(run=_connector_new)
 
+    # Commands with their own option parsers, handed the rest of the command line as it is.
+    commands.add_parser("stock", help="`omnihub stock check --help`: the stock ledger's invariant check")
+    commands.add_parser("replay", help="what-if replay of audit rules and routing policies over exported orders")
+    commands.add_parser("export-orders", help="export stored orders as JSON Lines (read-only)")
+
     parser.add_argument("--log-level", default="WARNING", help="log level of the hub's functions (default WARNING)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     level = args.log_level.upper()
     # Every function shares one Powertools Metrics object here (one process); in Lambda each has its own.
     warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")

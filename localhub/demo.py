@@ -20,6 +20,7 @@ from rich.table import Table
 
 from connectors.registry import import_dotted, manifests
 from connectors.sdk.simulator import PlatformSimulator
+from functions.stock_sync.seeding import seed_from_simulators
 from functions.workflow.logic.routing import load_network
 from hubcore.adapters.inventory import InventoryTable
 from localhub.hub import LocalHub
@@ -53,6 +54,7 @@ class Platform:
 
 # Demo data the profiles' kit defaults do not fit: the POS sells through two flagship stores of the network.
 DEMO_STORES = ("ST-SH-01", "ST-BJ-01")
+DRIFT_SKU = "KT-17L"  # the platform that drifts shows 3 units fewer of this SKU than the hub pushed
 
 
 def _demo_simulator(channel: str) -> tuple[PlatformSimulator, str]:
@@ -112,6 +114,9 @@ class DemoRun:
         self.http = httpx.Client(base_url=platform.hub.url, timeout=30)
         self.keys: dict[int, str] = {}  # plan index -> order key
         self.forged_statuses: dict[str, list[int]] = {}  # channel -> statuses a forged push got
+        self.reviews: list[tuple[str, str, int]] = []  # (order key, rules that held it, API status)
+        self.sync_reports: list[dict[str, Any]] = []
+        self.drifted = ""
         self.duplicate_statuses: list[list[int]] = []
 
     def state(self, key: str) -> str:
@@ -187,6 +192,35 @@ class DemoRun:
                 self.push(planned.channel, channel_order_id)
         self.platform.hub.fire_schedules(pollers_only=True)
 
+    def approve_held(self) -> None:
+        """A reviewer lists the held orders and approves the one the plan says they would (the review API)."""
+        wanted = [self.keys[p.index] for p in self.plan.orders if p.anomaly is Anomaly.REVIEW_APPROVED]
+        self._wait_for_states(wanted, "HELD", timeout=120)
+        held = {entry["order_key"]: entry for entry in self.http.get("/reviews").json().get("held", [])}
+        for key in wanted:
+            reasons = "; ".join(r["rule_id"] for r in held.get(key, {}).get("reasons", []))
+            body = {"decision": "APPROVE", "reason": "buyer confirmed the district by phone"}
+            response = self.http.post(f"/reviews/{key}", json=body)
+            self.reviews.append((key, reasons, response.status_code))
+
+    def stock_sync(self) -> None:
+        """Publish every SKU on every channel, push each channel's sellable figure, then let one platform drift."""
+        seed_from_simulators(
+            self.platform.simulators,
+            [sku.code for sku in CATALOG],
+            shops={channel: [shop] for channel, shop in self.platform.shops.items()},
+        )
+        self.sync_reports.append(self._sync())
+        channel = "jd" if "jd" in self.platform.simulators else sorted(self.platform.simulators)[0]
+        self.platform.simulators[channel].drift_stock(self.platform.shops[channel], DRIFT_SKU, -3)
+        self.drifted = channel
+        self.sync_reports.append(self._sync())
+
+    def _sync(self) -> dict[str, Any]:
+        runner = next(s for s in self.platform.hub.schedules if s.schedule_arn.endswith("SyncChannelStockSchedule"))
+        result: dict[str, Any] = self.platform.hub.lambdas.invoke(runner.function_name, {"verify": True})
+        return result
+
     def _deliver(self, channel: str, order_id: str) -> None:
         if self.platform.takes_webhooks(channel):
             self.push(channel, order_id)
@@ -248,7 +282,9 @@ def run_demo(orders: int = 200, seed: int = 7, console: Console | None = None) -
         with Progress(*columns, console=console) as progress:
             run.stream(progress)
             run.follow_up()
+            run.approve_held()
             states = run.settle(progress)
+        run.stock_sync()
         seconds = time.perf_counter() - started
         report = _report(run, states, seconds)
         _print_summary(console, run, report)
@@ -269,6 +305,15 @@ def _report(run: DemoRun, states: dict[str, str], seconds: float) -> DemoReport:
     for statuses in run.duplicate_statuses:
         if any(not 200 <= status < 300 for status in statuses):
             surprises.append(f"duplicated delivery answered {statuses}, expected an acceptance each time")
+    for key, _, status in run.reviews:
+        if status != 200:
+            surprises.append(f"approving {key} through the review API answered {status}")
+    if len(run.sync_reports) == 2:
+        first, second = run.sync_reports
+        if first["pushes"] == 0 or first["drift"] != 0:
+            surprises.append(f"the first stock sync pushed {first['pushes']} figures with {first['drift']} drifting")
+        if second["flagged"] < 1:
+            surprises.append(f"{run.drifted} was told to drift but the stock sync flagged nothing")
     return DemoReport(ok=not surprises, seconds=seconds, states=states, surprises=surprises)
 
 
@@ -314,6 +359,29 @@ def _print_summary(console: Console, run: DemoRun, report: DemoReport) -> None:
             "[green]ok[/]" if forged_ok else "[red]UNEXPECTED[/]",
         )
     console.print(anomalies)
+
+    brain = Table(title="Order brain")
+    brain.add_column("what")
+    brain.add_column("result")
+    for key, held_by, answer in run.reviews:
+        brain.add_row("held order approved via POST /reviews/{order_key}", f"{key} (held by {held_by}): HTTP {answer}")
+    if len(run.sync_reports) == 2:
+        first, second = run.sync_reports
+        brain.add_row(
+            "channel stock pushed and read back",
+            f"{first['listings']} listings, {first['pushes']} pushes, {first['reads']} read-backs, "
+            f"{first['drift']} drifting",
+        )
+        drifting = [o for o in second["outcomes"] if o["status"] != "IN_SYNC"]
+        detail = ", ".join(
+            f"{o['channel']} {o['merchant_sku']}: pushed {o['target']}, platform shows {o['platform']}"
+            for o in drifting
+        )
+        brain.add_row(
+            f"drift alarm ({run.drifted} told to show 3 fewer {DRIFT_SKU})",
+            f"flagged {second['flagged']}: {detail or 'none'} (metric ChannelStockDrift)",
+        )
+    console.print(brain)
     rate = len(report.states) / report.seconds if report.seconds else 0.0
     console.print(f"{len(report.states)} orders in {report.seconds:.1f} s ({rate:.1f} orders/s)")
     for surprise in report.surprises:

@@ -37,6 +37,7 @@ class LocalHub:
             os.environ[f"OMNIHUB_{channel.upper()}_API_URL"] = simulator.base_url
         # The simulators' order lists are consistent at once; the platforms' indexes lag (hence a minute or two
         # of safety lag in production). Locally a few seconds keep the pollers honest without the wait.
+        self._set_lag = POLL_SAFETY_LAG_ENV not in os.environ
         os.environ.setdefault(POLL_SAFETY_LAG_ENV, "3")
         self.resources: LocalResources = provision(self.aws, self.topology, self._secrets())
         self._export_function_environment()
@@ -69,6 +70,8 @@ class LocalHub:
         self.front_door.stop()
         moto_shims.uninstall()
         self.aws.stop()
+        if getattr(self, "_set_lag", False):
+            os.environ.pop(POLL_SAFETY_LAG_ENV, None)
 
     def fire_schedules(self, *, pollers_only: bool = False) -> list[Any]:
         """Run every scheduled function once now (the demo does this instead of waiting minutes);

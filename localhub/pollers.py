@@ -22,7 +22,7 @@ class QueuePoller:
         self._sqs = sqs
         self._queue_url = queue_url
         self._queue_arn = queue_arn
-        self._function_name = function_name
+        self.function_name = function_name
         self._batch_size = min(batch_size, 10)
         self._invoke = invoke
         self._stop = threading.Event()
@@ -41,7 +41,7 @@ class QueuePoller:
             try:
                 self.poll_once(wait_seconds=1)
             except Exception:  # keep polling, as the Lambda service does
-                logger.exception("event source poller failed", function=self._function_name)
+                logger.exception("event source poller failed", function=self.function_name)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         response = self._sqs.receive_message(
@@ -57,9 +57,9 @@ class QueuePoller:
         self.idle.clear()
         event = {"Records": [self._record(m) for m in messages]}
         try:
-            result = self._invoke(self._function_name, event)
+            result = self._invoke(self.function_name, event)
         except Exception:
-            logger.exception("function failed; batch left for redelivery", function=self._function_name)
+            logger.exception("function failed; batch left for redelivery", function=self.function_name)
             return len(messages)
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -84,7 +84,7 @@ class QueuePoller:
 
 class ScheduleRunner:
     def __init__(self, function_name: str, every_seconds: float, invoke: Invoke, schedule_arn: str):
-        self._function_name = function_name
+        self.function_name = function_name
         self._every = every_seconds
         self._invoke = invoke
         self.schedule_arn = schedule_arn
@@ -101,11 +101,11 @@ class ScheduleRunner:
 
     def fire(self) -> Any:
         event = {"source": "aws.scheduler", "resources": [self.schedule_arn], "detail": json.dumps({})}
-        return self._invoke(self._function_name, event)
+        return self._invoke(self.function_name, event)
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
             try:
                 self.fire()
             except Exception:
-                logger.exception("scheduled invocation failed", function=self._function_name)
+                logger.exception("scheduled invocation failed", function=self.function_name)

@@ -77,6 +77,7 @@ class Anomaly(StrEnum):
     BLACKLISTED = "blacklisted buyer"
     UNPAID = "never paid"
     INCOMPLETE_ADDRESS = "incomplete address"
+    REVIEW_APPROVED = "held for review, approved via the API"
 
 
 EXPECTED_STATE: dict[Anomaly, str] = {
@@ -88,6 +89,7 @@ EXPECTED_STATE: dict[Anomaly, str] = {
     Anomaly.BLACKLISTED: "REJECTED",
     Anomaly.UNPAID: "PENDING_PAYMENT",
     Anomaly.INCOMPLETE_ADDRESS: "HELD",
+    Anomaly.REVIEW_APPROVED: "DONE",
 }
 
 
@@ -132,6 +134,7 @@ CHANNEL_ANOMALIES: dict[str, tuple[Anomaly, ...]] = {
         Anomaly.BLACKLISTED,
         Anomaly.UNPAID,
         Anomaly.INCOMPLETE_ADDRESS,
+        Anomaly.REVIEW_APPROVED,
     ),
 }
 GENERIC_ANOMALIES = (Anomaly.SOLD_OUT, Anomaly.REFUND_BEFORE_SHIPMENT)
@@ -191,7 +194,7 @@ def build_plan(
             for sku in skus
         )
         province, city, district = rng.choice(REGIONS)
-        if anomaly is Anomaly.INCOMPLETE_ADDRESS:
+        if anomaly in (Anomaly.INCOMPLETE_ADDRESS, Anomaly.REVIEW_APPROVED):
             district = ""
         receiver = ReceiverSpec(
             name=rng.choice(SURNAMES) + rng.choice(GIVEN),

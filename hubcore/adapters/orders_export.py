@@ -113,6 +113,9 @@ def export_main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+            os.environ.setdefault(name, value)  # moto accepts any credentials; boto3 needs some
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         reset_clients()
     exporter = OrdersExport(args.table)
     try:
@@ -125,3 +128,7 @@ def export_main(argv: list[str] | None = None) -> int:
     for order_key in result.unreadable:
         print(f"  skipped {order_key}: the stored order does not validate", file=sys.stderr)
     return 1 if result.unreadable else 0
+
+
+if __name__ == "__main__":
+    sys.exit(export_main())

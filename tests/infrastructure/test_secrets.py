@@ -38,7 +38,7 @@ def readers_of(synth: Synth, secret_id: str) -> set[str]:
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_secret_is_read_by_its_channel_functions_and_write_back(synth: Synth, channel: str) -> None:
     manifest = manifests()[channel]
-    expected = {"WriteBackFunction"}
+    expected = {"WriteBackFunction", "SyncChannelStockFunction"}  # write-back and stock push use every channel
     if manifest.webhook_handler:
         expected.add(f"{pascal(channel)}WebhookFunction")
     if manifest.poll_handler:

@@ -251,7 +251,7 @@ def deploy_workflow(
     }
     code = _zip()
     for spec in FUNCTIONS:
-        arn = lambda_.create_function(
+        function_arn = lambda_.create_function(
             FunctionName=spec.name,
             Runtime="python3.11",
             Role=role,
@@ -260,7 +260,7 @@ def deploy_workflow(
             Timeout=spec.timeout_seconds,
         )["FunctionArn"]
         if spec.in_state_machine:
-            substitutions[f"{spec.name}FunctionArn"] = arn
+            substitutions[f"{spec.name}FunctionArn"] = function_arn
     definition = render_dict(substitutions)
     for state in definition["States"].values():  # retry intervals take real time in moto: keep them short
         for retrier in state.get("Retry", []):
