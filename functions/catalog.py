@@ -118,7 +118,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions.ops_api.handler.lambda_handler",
         description="Read API for operators: orders with history and audit reasons, stock per SKU",
         access=(Access.ORDERS_READ, Access.INVENTORY_READ),
-        api_routes=("GET /orders/{order_key}", "GET /stock/{sku}"),
+        api_routes=("GET /orders/{order_key}", "GET /orders/{order_key}/decision", "GET /stock/{sku}"),
     ),
     FunctionSpec(
         name="ReviewApi",

@@ -3,6 +3,11 @@
 It listens to `FulfilmentRequested` on the bus through its own queue (a local-only subscription, like a
 WMS integration would have) and confirms each shipment through the hub's public shipment API over HTTP,
 after a short handling delay. Orders can be held back so a demo can cancel them while they wait.
+
+It ships per fulfilment id, once: a split order's parcels (different ids, different nodes) ship independently,
+and a merged fulfilment named by several orders' requests ships once for all of them. A request that names
+a merge group (`merge_group`, `open_until`) is held for consolidation until the merge window ends, at most
+`merge_hold_seconds`, so the receiver's next order can still join it (0 ships at once).
 """
 
 import json
@@ -11,6 +16,7 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,14 +28,24 @@ CARRIERS = ("SF", "ZTO", "YTO", "JD")
 
 class SimulatedWarehouse:
     def __init__(
-        self, sqs: Any, events: Any, bus_name: str, front_door_url: str, *, delay_seconds: float = 0.2
+        self,
+        sqs: Any,
+        events: Any,
+        bus_name: str,
+        front_door_url: str,
+        *,
+        delay_seconds: float = 0.2,
+        merge_hold_seconds: float = 3.0,
     ) -> None:
         self._sqs = sqs
         self._front_door_url = front_door_url
         self._delay = delay_seconds
+        self._merge_hold = merge_hold_seconds
         self._held: set[str] = set()
         self._hold_predicate: Callable[[str], bool] = lambda order_key: order_key in self._held
-        self.shipped: dict[str, str] = {}  # order_key -> tracking number
+        self.shipped: dict[str, str] = {}  # order_key -> tracking number (of its last parcel shipped)
+        self.fulfilments: dict[str, str] = {}  # fulfilment id -> tracking number: each shipped once
+        self._claimed: set[str] = set()  # fulfilment ids being shipped or shipped
         self._stop = threading.Event()
         self._lock = threading.Lock()
         queue_name = "omnihub-local-wms-fulfilment-requests"
@@ -68,11 +84,41 @@ class SimulatedWarehouse:
 
     def _handle(self, message: dict[str, Any]) -> None:
         data = json.loads(message["Body"])["detail"]["data"]
+        fulfilment_id = data["fulfilment_id"]
         with self._lock:
             held = self._hold_predicate(data["order_key"])
+            duplicate = fulfilment_id in self._claimed  # another order's request for a merged fulfilment
+            if not held and not duplicate:
+                self._claimed.add(fulfilment_id)
         # A held order's request is consumed and never shipped; a refused confirmation stays queued.
-        if held or self._ship(data):
-            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if held or duplicate:
+            self._delete(message)
+            return
+        wait = self._consolidation_wait(data)
+        if wait > 0:
+            timer = threading.Timer(wait, self._ship_claimed, (message, data))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._ship_claimed(message, data)
+
+    def _consolidation_wait(self, request: dict[str, Any]) -> float:
+        if not request.get("merge_group") or not request.get("open_until") or self._merge_hold <= 0:
+            return 0.0
+        until = datetime.fromisoformat(str(request["open_until"]))
+        return max(0.0, min(self._merge_hold, (until - datetime.now(UTC)).total_seconds()))
+
+    def _ship_claimed(self, message: dict[str, Any], request: dict[str, Any]) -> None:
+        if self._stop.is_set():
+            return
+        if self._ship(request):
+            self._delete(message)
+        else:
+            with self._lock:  # redelivered after the visibility timeout, and shipped then
+                self._claimed.discard(request["fulfilment_id"])
+
+    def _delete(self, message: dict[str, Any]) -> None:
+        self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _ship(self, request: dict[str, Any]) -> bool:
         time.sleep(self._delay)
@@ -89,6 +135,9 @@ class SimulatedWarehouse:
         if response.status_code >= 300:
             logger.warning("shipment confirmation refused", status=response.status_code, body=response.text[:200])
             return response.status_code < 500
+        order_keys = response.json().get("order_keys") or [request["order_key"]]
         with self._lock:
-            self.shipped[request["order_key"]] = tracking
+            self.fulfilments[fulfilment_id] = tracking
+            for order_key in order_keys:
+                self.shipped[order_key] = tracking
         return True

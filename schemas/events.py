@@ -105,11 +105,22 @@ class ReservationFailed(EventData):
 
 
 class FulfilmentRequested(EventData):
+    """One parcel of an order to ship from `node_id`. Orders of one receiver may name the same `fulfilment_id`
+    (a merged shipment): the warehouse ships it once with every order's lines."""
+
     order_key: str
     fulfilment_id: str
     node_id: str
     lines: list[StockLine]
     receiver_region: str
+    parcel: int = Field(default=1, ge=1, description="This parcel's number among the order's parcels")
+    parcels: int = Field(default=1, ge=1, description="How many parcels the order ships in (split shipment)")
+    merge_group: str | None = Field(
+        default=None, description="The receiver's merge group (a hash): other orders may join this fulfilment"
+    )
+    open_until: AwareDatetime | None = Field(
+        default=None, description="End of the merge window: a warehouse may hold the fulfilment until then"
+    )
 
 
 class ShipmentConfirmed(EventData):

@@ -1,5 +1,7 @@
 """OpsApi: operators' read API. `GET /orders/{order_key}` (state, history, audit reasons, reservation,
-shipment) and `GET /stock/{sku}` (per node on_hand / reserved / available).
+parcels, shipment), `GET /orders/{order_key}/decision` (the routing decision as stored, the fulfilments its
+parcels ship in with any merge, and `explain` text for a person) and `GET /stock/{sku}` (per node on_hand /
+reserved / available).
 
 Receiver ciphertexts and match tokens are never returned; the masked forms and the region are.
 """
@@ -11,6 +13,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from functions.common import inventory, json_attribute, load_order, orders
 from functions.rest_api import json_response, lambda_entry, make_resolver
+from functions.workflow.logic.routing import RoutingDecision, explain
+from hubcore.adapters.orders_table import FulfilmentStore
 from hubcore.errors import HubError
 
 app = make_resolver()
@@ -20,6 +24,11 @@ HIDDEN_RECEIVER_FIELDS = frozenset({"name_cipher", "phone_cipher", "address_ciph
 
 class UnknownSku(HubError):
     code = "UNKNOWN_SKU"
+    http_status = 404
+
+
+class NoRoutingDecision(HubError):
+    code = "ROUTING_DECISION_NOT_FOUND"
     http_status = 404
 
 
@@ -49,9 +58,67 @@ def order_view(order_key: str) -> dict[str, Any]:
             "created_at": reservation.created_at,
         },
         "fulfilment_id": stored.attributes.get("fulfilment_id"),
+        "parcels": json_attribute(stored, "parcels"),
         "shipment": json_attribute(stored, "shipment"),
         "failure": json_attribute(stored, "failure"),
         "execution_arn": stored.attributes.get("execution_arn"),
+    }
+
+
+def _fulfilments(table: FulfilmentStore, order_key: str, parcels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    views = []
+    for parcel in parcels:
+        fid = parcel.get("fulfilment_id")
+        found = table.fulfilment(str(fid)) if fid else None
+        if found is None:
+            continue
+        others = [key for key in found.order_keys if key != order_key]
+        views.append(
+            {
+                "fulfilment_id": found.fulfilment_id,
+                "node_id": found.node_id,
+                "status": found.status,
+                "order_keys": list(found.order_keys),
+                "merged": bool(others),
+                "merge_reasons": found.merges,
+            }
+        )
+    return views
+
+
+def _merge_text(order_key: str, fulfilments: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for view in fulfilments:
+        others = [key for key in view["order_keys"] if key != order_key]
+        if others:
+            why = view["merge_reasons"].get(order_key) or next(iter(view["merge_reasons"].values()), "")
+            lines.append(
+                f"- merged shipment: the parcel from {view['node_id']} ships in fulfilment {view['fulfilment_id']} "
+                f"together with {', '.join(others)}" + (f" ({why})" if why else "")
+            )
+    return lines
+
+
+def decision_view(order_key: str) -> dict[str, Any]:
+    table = FulfilmentStore()
+    stored = load_order(order_key, table)
+    text = stored.attributes.get("routing")
+    if not isinstance(text, str) or not text:
+        raise NoRoutingDecision(f"order {order_key} has not been routed (it is {stored.hub_state})")
+    decision = RoutingDecision.model_validate_json(text)
+    fulfilments = _fulfilments(table, order_key, json_attribute(stored, "parcels") or [])
+    merges = _merge_text(order_key, fulfilments)
+    return {
+        "order_key": order_key,
+        "hub_state": stored.hub_state,
+        "outcome": decision.outcome.value,
+        "policy": decision.policy_version,
+        "policy_checksum": decision.policy_checksum,
+        "network": decision.network_version,
+        "network_checksum": decision.network_checksum,
+        "explanation": explain(decision) + ("\n" + "\n".join(merges) if merges else ""),
+        "fulfilments": fulfilments,
+        "decision": decision.model_dump(mode="json"),
     }
 
 
@@ -74,6 +141,11 @@ def stock_view(sku: str) -> dict[str, Any]:
 @app.get("/orders/<order_key>")
 def get_order(order_key: str) -> Response:
     return json_response(200, order_view(unquote(order_key)))
+
+
+@app.get("/orders/<order_key>/decision")
+def get_decision(order_key: str) -> Response:
+    return json_response(200, decision_view(unquote(order_key)))
 
 
 @app.get("/stock/<sku>")

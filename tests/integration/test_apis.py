@@ -175,3 +175,45 @@ class TestOpsApi:
         assert get("/stock/NOPE", "/stock/{sku}", {"sku": "NOPE"})[0] == 404
         status, body = get("/nothing", "/nothing", {})
         assert (status, body["error"]["code"]) == (404, "UNKNOWN_ROUTE")
+
+
+class TestDecisionApi:
+    def test_the_stored_decision_with_its_explanation(self, waiting_order):
+        key = waiting_order.order_key
+
+        status, body = get(f"/orders/{key}/decision", "/orders/{order_key}/decision", {"order_key": key})
+
+        assert status == 200
+        assert body["order_key"] == key and body["outcome"] == "ROUTED"
+        assert body["policy"].startswith("2026-") and len(body["policy_checksum"]) == 64
+        assert body["decision"]["order_keys"] == [key]
+        # WH-SH holds stock but is not in the routing network: only WH-HZ was seen
+        assert body["decision"]["stock_seen"] == {"AC-1P-INV": {"WH-HZ": 5}}
+        assert body["explanation"].startswith(f"Order {key}: ROUTED")
+        assert "ships in one parcel from WH-HZ" in body["explanation"]
+        assert body["fulfilments"] == [
+            {
+                "fulfilment_id": fulfilment_id(key),
+                "node_id": "WH-HZ",
+                "status": "OPEN",
+                "order_keys": [key],
+                "merged": False,
+                "merge_reasons": {},
+            }
+        ]
+        assert "#cipher" not in json.dumps(body, ensure_ascii=False)
+
+    def test_an_order_not_routed_yet_is_404_with_its_own_code(self, hub_aws):
+        order = make_order(order_id="3003")
+        hub_aws.record(order)
+        key = order.order_key
+
+        status, body = get(f"/orders/{key}/decision", "/orders/{order_key}/decision", {"order_key": key})
+
+        assert (status, body["error"]["code"]) == (404, "ROUTING_DECISION_NOT_FOUND")
+        assert "RECEIVED" in body["error"]["message"]
+
+    def test_an_unknown_order_is_404(self, hub_aws):
+        key = "douyin:1:404"
+        status, body = get(f"/orders/{key}/decision", "/orders/{order_key}/decision", {"order_key": key})
+        assert (status, body["error"]["code"]) == (404, "ORDER_NOT_FOUND")
