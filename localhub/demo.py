@@ -27,6 +27,9 @@ from localhub.hub import LocalHub
 from localhub.scenario import (
     CATALOG,
     SOLD_OUT_SKU,
+    SPLIT_NODE,
+    SPLIT_PARTNER_SKU,
+    SPLIT_SKU,
     STOCK_PER_NODE,
     Anomaly,
     Plan,
@@ -54,6 +57,7 @@ class Platform:
 
 # Demo data the profiles' kit defaults do not fit: the POS sells through two flagship stores of the network.
 DEMO_STORES = ("ST-SH-01", "ST-BJ-01")
+POLL_EVERY_SECONDS = 3.0  # how often the demo fires the pollers while it waits (production: every few minutes)
 DRIFT_SKU = "KT-17L"  # the platform that drifts shows 3 units fewer of this SKU than the hub pushed
 
 
@@ -95,7 +99,17 @@ def _seed_inventory() -> None:
     for priority, node in enumerate(load_network().nodes, start=1):
         inventory.put_node(node.node_id, name=node.name, province=node.province, city=node.city, priority=priority)
         for sku in CATALOG:
-            inventory.set_on_hand(sku.code, node.node_id, 0 if sku.code == SOLD_OUT_SKU else STOCK_PER_NODE)
+            inventory.set_on_hand(sku.code, node.node_id, _demo_stock(sku.code, node.node_id))
+
+
+def _demo_stock(sku: str, node_id: str) -> int:
+    if sku == SOLD_OUT_SKU:
+        return 0
+    if sku == SPLIT_SKU:
+        return STOCK_PER_NODE if node_id == SPLIT_NODE else 0
+    if sku == SPLIT_PARTNER_SKU and node_id == SPLIT_NODE:
+        return 0  # so no one node holds both: the split order ships in two parcels
+    return STOCK_PER_NODE
 
 
 @dataclass
@@ -116,6 +130,7 @@ class DemoRun:
         self.forged_statuses: dict[str, list[int]] = {}  # channel -> statuses a forged push got
         self.reviews: list[tuple[str, str, int]] = []  # (order key, rules that held it, API status)
         self.sync_reports: list[dict[str, Any]] = []
+        self.explained: dict[str, tuple[Anomaly, int, dict[str, Any]]] = {}  # order key -> its decision
         self.drifted = ""
         self.duplicate_statuses: list[list[int]] = []
 
@@ -154,8 +169,8 @@ class DemoRun:
         channel_order_id = simulator.place_order(planned.spec, paid=paid)
         key = order_key(planned.channel, planned.spec.shop_id, channel_order_id)
         self.keys[planned.index] = key
-        if planned.anomaly is Anomaly.REFUND_BEFORE_SHIPMENT:
-            self.platform.hub.warehouse.hold(key)
+        if planned.anomaly in (Anomaly.REFUND_BEFORE_SHIPMENT, Anomaly.MERGED_FIRST):
+            self.platform.hub.warehouse.hold(key)  # a refund or a merge must find the parcel not yet shipped
         if self.platform.takes_webhooks(planned.channel):
             times = 3 if planned.anomaly is Anomaly.DUPLICATE_DELIVERY else 1
             statuses = self.push(planned.channel, channel_order_id, times=times)
@@ -203,6 +218,15 @@ class DemoRun:
             response = self.http.post(f"/reviews/{key}", json=body)
             self.reviews.append((key, reasons, response.status_code))
 
+    def decisions(self) -> None:
+        """Fetch the explained routing decision of the split order and of the merged pair."""
+        for planned in self.plan.orders:
+            if planned.anomaly in (Anomaly.SPLIT, Anomaly.MERGED_FIRST, Anomaly.MERGED):
+                key = self.keys[planned.index]
+                response = self.http.get(f"/orders/{key}/decision")
+                body = response.json() if response.status_code == 200 else {}
+                self.explained[key] = (planned.anomaly, response.status_code, body)
+
     def stock_sync(self) -> None:
         """Publish every SKU on every channel, push each channel's sellable figure, then let one platform drift."""
         seed_from_simulators(
@@ -234,13 +258,16 @@ class DemoRun:
         expected = {self.keys[p.index]: p.expected_state for p in self.plan.orders}
         states: dict[str, str] = {}
         pending = set(expected)
+        next_poll = 0.0
         while pending and time.monotonic() < deadline:
             for key in sorted(pending):
                 states[key] = self.state(key)
             pending = {key for key in pending if states[key] != expected[key]}
             progress.update(task, completed=len(expected) - len(pending))
             if pending:
-                self.platform.hub.fire_schedules(pollers_only=True)
+                if time.monotonic() >= next_poll:  # the pollers cost CPU the workflows need
+                    self.platform.hub.fire_schedules(pollers_only=True)
+                    next_poll = time.monotonic() + POLL_EVERY_SECONDS
                 time.sleep(1)
         for key in pending:  # the final word on the ones that never arrived
             states[key] = self.state(key)
@@ -254,7 +281,7 @@ class DemoRun:
             waiting = {key for key in waiting if self.state(key) != state}
             if waiting:
                 self.platform.hub.fire_schedules(pollers_only=True)
-                time.sleep(0.5)
+                time.sleep(POLL_EVERY_SECONDS)
 
 
 def run_demo(orders: int = 200, seed: int = 7, console: Console | None = None) -> DemoReport:
@@ -284,6 +311,7 @@ def run_demo(orders: int = 200, seed: int = 7, console: Console | None = None) -
             run.follow_up()
             run.approve_held()
             states = run.settle(progress)
+        run.decisions()
         run.stock_sync()
         seconds = time.perf_counter() - started
         report = _report(run, states, seconds)
@@ -305,6 +333,14 @@ def _report(run: DemoRun, states: dict[str, str], seconds: float) -> DemoReport:
     for statuses in run.duplicate_statuses:
         if any(not 200 <= status < 300 for status in statuses):
             surprises.append(f"duplicated delivery answered {statuses}, expected an acceptance each time")
+    for key, (anomaly, status, body) in run.explained.items():
+        parcels = len((body.get("decision") or {}).get("chosen", {}).get("parcels", [])) if status == 200 else 0
+        if status != 200:
+            surprises.append(f"GET /orders/{key}/decision answered {status}")
+        elif anomaly is Anomaly.SPLIT and parcels != 2:
+            surprises.append(f"{key} should have shipped in two parcels, its decision has {parcels}")
+        elif anomaly is Anomaly.MERGED and "merge" not in body.get("explanation", "").lower():
+            surprises.append(f"{key} should have joined the previous order's shipment")
     for key, _, status in run.reviews:
         if status != 200:
             surprises.append(f"approving {key} through the review API answered {status}")
@@ -382,6 +418,13 @@ def _print_summary(console: Console, run: DemoRun, report: DemoReport) -> None:
             f"flagged {second['flagged']}: {detail or 'none'} (metric ChannelStockDrift)",
         )
     console.print(brain)
+    for key, (anomaly, answer, body) in run.explained.items():
+        if answer == 200 and anomaly in (Anomaly.SPLIT, Anomaly.MERGED):
+            lines = str(body.get("explanation", "")).splitlines()
+            console.print(f"[bold]GET /orders/{key}/decision[/] ({anomaly.value}):")
+            shown = lines[:5] + [line for line in lines[5:] if "merge" in line.lower() or "parcel" in line.lower()]
+            for line in shown[:12]:
+                console.print(f"  {line}")
     rate = len(report.states) / report.seconds if report.seconds else 0.0
     console.print(f"{len(report.states)} orders in {report.seconds:.1f} s ({rate:.1f} orders/s)")
     for surprise in report.surprises:

@@ -6,7 +6,7 @@ The demo (localhub.demo) plays the plan through the platform simulators.
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -30,8 +30,13 @@ CATALOG: tuple[Sku, ...] = (
     Sku("KT-17L", "电热水壶 1.7L", 19_900),
     Sku("RC-4L-IH", "IH电饭煲 4L", 69_900),
     Sku("VC-CORDLESS", "无线吸尘器", 199_900),
+    Sku("WP-RO-600G", "RO反渗透净水器 600G", 259_900),
 )
 SOLD_OUT_SKU = "AC-3P-CABINET"
+# Stocked only at the Wuhan warehouse: an order for it and an air conditioner to Zhejiang ships in two parcels.
+SPLIT_SKU = "WP-RO-600G"
+SPLIT_NODE = "WH-WH"
+SPLIT_PARTNER_SKU = "FR-500L-FD"  # the demo stocks it everywhere but at SPLIT_NODE
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,9 @@ class Anomaly(StrEnum):
     UNPAID = "never paid"
     INCOMPLETE_ADDRESS = "incomplete address"
     REVIEW_APPROVED = "held for review, approved via the API"
+    SPLIT = "split over two warehouses"
+    MERGED_FIRST = "first of two orders to one receiver"
+    MERGED = "merged into the same receiver's earlier order"
 
 
 EXPECTED_STATE: dict[Anomaly, str] = {
@@ -90,6 +98,9 @@ EXPECTED_STATE: dict[Anomaly, str] = {
     Anomaly.UNPAID: "PENDING_PAYMENT",
     Anomaly.INCOMPLETE_ADDRESS: "HELD",
     Anomaly.REVIEW_APPROVED: "DONE",
+    Anomaly.SPLIT: "DONE",
+    Anomaly.MERGED_FIRST: "DONE",
+    Anomaly.MERGED: "DONE",
 }
 
 
@@ -135,7 +146,10 @@ CHANNEL_ANOMALIES: dict[str, tuple[Anomaly, ...]] = {
         Anomaly.UNPAID,
         Anomaly.INCOMPLETE_ADDRESS,
         Anomaly.REVIEW_APPROVED,
+        Anomaly.SPLIT,
     ),
+    # Pinduoduo gives a receiver key the hub may merge on (receiver ciphertext is not comparable).
+    "pinduoduo": (Anomaly.SOLD_OUT, Anomaly.REFUND_BEFORE_SHIPMENT, Anomaly.MERGED),
 }
 GENERIC_ANOMALIES = (Anomaly.SOLD_OUT, Anomaly.REFUND_BEFORE_SHIPMENT)
 
@@ -176,13 +190,18 @@ def build_plan(
     planted = _anomalies_for(count, channels, webhook_channels)
     plan = Plan()
     start = day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=SHANGHAI) if spread_seconds >= 86_000 else day
-    regular = [s for s in CATALOG if s.code != SOLD_OUT_SKU]
+    regular = [s for s in CATALOG if s.code not in (SOLD_OUT_SKU, SPLIT_SKU)]
+    by_code = {s.code: s for s in CATALOG}
     for index in range(count):
         channel = channels[index % len(channels)]
         anomaly = planted.get(index, Anomaly.NONE)
         skus = rng.sample(regular, k=rng.choice((1, 1, 1, 2, 3)))
         if anomaly is Anomaly.SOLD_OUT:
-            skus = [next(s for s in CATALOG if s.code == SOLD_OUT_SKU)]
+            skus = [by_code[SOLD_OUT_SKU]]
+        elif anomaly is Anomaly.SPLIT:
+            skus = [by_code[SPLIT_PARTNER_SKU], by_code[SPLIT_SKU]]
+        elif anomaly is Anomaly.MERGED:
+            skus = [by_code["KT-17L"]]
         lines = tuple(
             LineSpec(
                 sku=sku.code,
@@ -193,7 +212,8 @@ def build_plan(
             )
             for sku in skus
         )
-        province, city, district = rng.choice(REGIONS)
+        planted_region = anomaly in (Anomaly.SPLIT, Anomaly.MERGED)
+        province, city, district = REGIONS[0] if planted_region else rng.choice(REGIONS)
         if anomaly in (Anomaly.INCOMPLETE_ADDRESS, Anomaly.REVIEW_APPROVED):
             district = ""
         receiver = ReceiverSpec(
@@ -220,4 +240,18 @@ def build_plan(
             buyer_message=rng.choice(("", "", "请尽快发货", "工作日送货")),
         )
         plan.orders.append(PlannedOrder(index=index, channel=channel, spec=spec, anomaly=anomaly))
+    _pair_merges(plan, by_code)
     return plan
+
+
+def _pair_merges(plan: Plan, by_code: Mapping[str, Sku]) -> None:
+    """The buyer of a planted merge had ordered an air conditioner to the same receiver shortly before."""
+    for second in [p for p in plan.orders if p.anomaly is Anomaly.MERGED]:
+        earlier = [p for p in plan.orders if p.index < second.index and p.channel == second.channel]
+        first = next((p for p in reversed(earlier) if p.anomaly is Anomaly.NONE), None)
+        if first is None:
+            continue
+        unit = by_code["AC-1P-INV"]
+        line = LineSpec(sku=unit.code, quantity=1, unit_price_fen=unit.list_price_fen, title=unit.title)
+        spec = replace(first.spec, buyer_id=second.spec.buyer_id, receiver=second.spec.receiver, lines=(line,))
+        plan.orders[first.index] = replace(first, spec=spec, anomaly=Anomaly.MERGED_FIRST)
