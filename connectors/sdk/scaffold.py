@@ -96,7 +96,7 @@ $handler_import
 $handler_line
 '''
 
-_WEBHOOK_METHODS = '''
+_WEBHOOK_METHODS = """
     def verify(self, request: WebhookRequest) -> None:
         raise NotImplementedError("TODO: check the platform signature over request.body before anything else")
 
@@ -108,7 +108,7 @@ _WEBHOOK_METHODS = '''
 
     def success_reply(self) -> WebhookReply:
         raise NotImplementedError("TODO: the platform's documented success reply, verbatim")
-'''
+"""
 
 _WEBHOOK_IMPORTS = """from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -128,13 +128,13 @@ from typing import Any, ClassVar
 
 from connectors.sdk.contracts import OrderSummary, PollingConnector, PollPage, Shipment, StockItem"""
 
-_POLL_METHODS = '''
+_POLL_METHODS = """
     def list_changed(self, shop_id: str, start: datetime, end: datetime, page: int) -> PollPage:
         raise NotImplementedError("TODO: one page of the orders modified in [start, end]")
 
     def fetch_order(self, shop_id: str, summary: OrderSummary) -> Mapping[str, Any]:
         raise NotImplementedError("TODO: the platform's full order for a summary")
-'''
+"""
 
 _CONNECTOR = '''"""The $display_name connector.
 
@@ -245,7 +245,7 @@ PROFILE = ConformanceProfile(
 )
 '''
 
-_SAMPLE = '''{
+_SAMPLE = """{
   "TODO": "a realistic order exactly as the $display_name API returns it"
 }
-'''
+"""
