@@ -83,7 +83,7 @@ def cancel(order_key: str, reason: str) -> None:
         )
         current = load_order(order_key, table)
         if applied or current.hub_state == "CANCELLED":
-            released = inventory().release(order_key)  # idempotent, also on a redelivery
+            released = inventory().release(order_key)  # what is still held (shipped parcels stay); idempotent
             if applied:
                 publish(
                     OrderCancelled(order_key=order_key, reason=reason, released_reservation=released),

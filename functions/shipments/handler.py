@@ -2,7 +2,8 @@
 
 A fulfilment is one parcel: one node's share of an order, or of several orders of one receiver (a merged
 shipment). The confirmation marks the fulfilment SHIPPED (conditionally, once: from then on no order joins
-it), then records the parcel on every order in it and publishes ShipmentConfirmed per order. An order's
+it), then per order in it commits the order's stock at the parcel's node (the units left the warehouse, so a
+later cancellation must not return them), records the parcel and publishes ShipmentConfirmed. An order's
 workflow waits on one task token for all its parcels: it is resumed (SendTaskSuccess) when its last parcel
 is recorded, so a split order is resumed by its second confirmation, and a merged fulfilment resumes every
 order it carries. Replaying the same tracking number is answered 200 (and finishes anything a crashed first
@@ -13,9 +14,10 @@ Errors are `{"error": {code, message}}`.
 from aws_lambda_powertools.event_handler import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from functions.common import json_attribute, publish, step_functions
+from functions.common import inventory, json_attribute, publish, step_functions
 from functions.rest_api import json_response, lambda_entry, make_resolver
 from functions.workflow.models import ShipmentRecord
+from hubcore.adapters.inventory import ReservationNotHeld
 from hubcore.adapters.orders_table import (
     FULFILMENT_OPEN,
     FULFILMENT_SHIPPED,
@@ -79,13 +81,29 @@ def _confirmed(fulfilment: Fulfilment, record: ShipmentRecord, *, replay: bool, 
     return json_response(200, body)
 
 
+def _commit_parcel(order_key: str, node_id: str | None) -> None:
+    """Take the parcel's units off hand now: the order's lines at the parcel's node are gone whatever happens to
+    the order next (a cancellation releases only what is still held). Idempotent, so a replay commits nothing
+    twice; without a node (an older fulfilment) WriteBack commits the whole reservation."""
+    if not node_id:
+        return
+    try:
+        committed = inventory().commit(order_key, node_ids=[node_id])
+    except ReservationNotHeld as exc:  # released meanwhile (a cancellation won the race): nothing left to commit
+        logger.error("parcel shipped but its stock is not held", order_key=order_key, node_id=node_id, reason=str(exc))
+        return
+    logger.info("parcel committed", order_key=order_key, node_id=node_id, committed=committed)
+
+
 def _settle_order(table: FulfilmentStore, order_key: str, record: ShipmentRecord, *, only_order: bool) -> bool:
-    """Record the parcel on the order; resume its workflow when this was its last parcel. True if resumed."""
+    """Commit the parcel's stock and record the parcel on the order; resume its workflow when this was its last
+    parcel. True if resumed."""
     stored = table.get(order_key)
     if stored is None:
         return False
     shipment = record.model_dump(mode="json")
     if _awaiting(stored):
+        _commit_parcel(order_key, record.node_id)
         ids = _parcel_ids(stored)
         number = ids.index(record.fulfilment_id) + 1 if record.fulfilment_id in ids else 1
         detail = f"parcel {number} of {len(ids)} shipped: {record.carrier_code} (fulfilment {record.fulfilment_id})"

@@ -1,11 +1,11 @@
-"""Workflow compensation ReleaseStock: returns a held reservation's stock (every parcel, every node: the
-ledger holds one reservation per order) and takes the order out of its fulfilments that have not shipped,
-so a merged fulfilment ships without it and one it alone was in is closed. Idempotent: a second call is a no-op.
+"""Workflow compensation ReleaseStock: returns the stock the order still holds (every node whose parcel has not
+shipped; a shipped parcel's lines were committed when it was confirmed and stay committed) and takes the order
+out of its fulfilments that have not shipped, so a merged fulfilment ships without it and one it alone was in
+is closed. Idempotent: a second call is a no-op.
 """
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common import inventory, json_attribute
@@ -21,12 +21,8 @@ def release(step: StepInput) -> dict[str, Any]:
     parcels = (json_attribute(stored, "parcels") or []) if stored is not None else []
     left = [str(p["fulfilment_id"]) for p in parcels if p.get("fulfilment_id")]
     left = [fid for fid in left if table.leave_fulfilment(fid, step.order_key)]
-    shipped = table.parcel_shipments(step.order_key) if parcels else {}
-    if released and shipped:
-        # The ledger settles a reservation as a whole: units of parcels that already left are returned too.
-        logger.error("reservation released after some parcels shipped", shipped=sorted(shipped))
-        metrics.add_metric(name="ReleasedAfterPartialShipment", unit=MetricUnit.Count, value=1)
-    logger.info("reservation release", released=released, left_fulfilments=left)
+    shipped = sorted(table.parcel_shipments(step.order_key)) if parcels else []
+    logger.info("reservation release", released=released, left_fulfilments=left, shipped_parcels_kept=shipped)
     return {"released": released, "left_fulfilments": left}
 
 

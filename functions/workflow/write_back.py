@@ -1,8 +1,8 @@
 """Workflow step WriteBack: every parcel has shipped; commit the reservation, then write each parcel back.
 
-Commit comes first: the goods have left the warehouses whatever the platform answers. The ledger holds one
-reservation per order over all its nodes, and the workflow resumes only after the last parcel shipped, so
-committing it here commits every parcel.
+Commit comes first: the goods have left the warehouses whatever the platform answers. The shipments API
+commits each parcel's node as its shipment is confirmed; this commit takes whatever is still HELD (lines of an
+older fulfilment without a node) and is a no-op (`committed: false`) when every parcel was committed already.
 
 Write-back is per parcel with the parcel's lines (`Shipment.line_ids`) and tracking number; a parcel written
 back is marked, so a retry never writes it twice. A connector that refuses a partial write-back (Douyin, JD,

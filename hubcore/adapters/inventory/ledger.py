@@ -14,12 +14,14 @@ per line a Put conditioned on `attribute_not_exists(pk)`, the header Put (the on
 guard) and the expiry index Put. A cancelled transaction applies nothing: a retry never reserves twice and no
 failed condition can oversell. Release, commit and expiry are transactions conditioned on the header and
 lines being HELD (expiry also on `expires_at <= now`), so each is idempotent and they exclude each other.
+Lines settle per node: a shipped parcel commits its node's lines at once (`commit(order_key, node_ids=...)`),
+a later release returns only the lines still HELD, and the header settles with its last HELD line.
 """
 
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -336,17 +338,20 @@ class InventoryTable:
         if not item:
             return None
         plain = _plain(item)
+        status = ReservationStatus(str(plain["status"]))
         header_node = str(plain.get("node_id", ""))
         lines = []
         for line in plain["lines"]:
             node_id = str(line.get("node_id") or header_node)
             quantity = int(line["quantity"])
             takes = _takes(line.get("takes"), slot_sk(node_id, None), quantity)
-            lines.append(ReservedLine(str(line["sku"]), node_id, quantity, takes))
+            # a header written before lines settled per node has no line status: its lines share the header's
+            line_status = ReservationStatus(str(line.get("status") or status))
+            lines.append(ReservedLine(str(line["sku"]), node_id, quantity, takes, line_status))
         return Reservation(
             order_key=order_key,
             lines=tuple(lines),
-            status=ReservationStatus(str(plain["status"])),
+            status=status,
             created_at=str(plain["created_at"]),
             expires_at=str(plain.get("expires_at", "")),
             release_reason=str(plain["release_reason"]) if plain.get("release_reason") else None,
@@ -435,19 +440,29 @@ class InventoryTable:
         raise ReservationConflict(f"extending the hold of {order_key} kept conflicting")
 
     def release(self, order_key: str, *, now: datetime | None = None) -> bool:
-        """Return a HELD reservation's stock (HELD -> RELEASED). False when there was nothing to release."""
+        """Return the stock of a reservation's HELD lines (HELD -> RELEASED); lines already committed (parcels
+        that shipped) stay committed. False when there was nothing to release."""
         return self._settle(order_key, ReservationStatus.RELEASED, ReleaseReason.CANCELLED, now=now)
 
     def expire(self, order_key: str, *, now: datetime | None = None) -> bool:
-        """Release a HELD reservation whose hold has run out. False if it is not held or was extended."""
+        """Release the HELD lines of a reservation whose hold has run out. False if none is held or it was
+        extended."""
         return self._settle(order_key, ReservationStatus.RELEASED, ReleaseReason.EXPIRED, now=now)
 
-    def commit(self, order_key: str, *, now: datetime | None = None) -> bool:
-        """At shipment: HELD -> COMMITTED, on_hand and reserved both decrease. False if already committed."""
+    def commit(self, order_key: str, *, node_ids: Collection[str] | None = None, now: datetime | None = None) -> bool:
+        """At shipment: the HELD lines at `node_ids` (every HELD line if None) -> COMMITTED, on_hand and reserved
+        both decrease. A parcel commits its node when it ships; the header turns COMMITTED with the last HELD
+        line. False if those lines were already committed (a retry). Raises `ReservationNotHeld` when there is
+        no reservation, it was released, or every line at `node_ids` was released."""
+        if isinstance(node_ids, str):
+            raise InvalidStockRequest("node_ids is a collection of node ids, not one id")
         existing = self.reservation(order_key)
         if existing is None or existing.status == ReservationStatus.RELEASED:
             raise ReservationNotHeld(f"no held reservation to commit for {order_key}")
-        return self._settle(order_key, ReservationStatus.COMMITTED, None, now=now)
+        wanted = [line for line in existing.lines if node_ids is None or line.node_id in node_ids]
+        if wanted and all(line.status == ReservationStatus.RELEASED for line in wanted):
+            raise ReservationNotHeld(f"the lines of {order_key} at {sorted(node_ids or [])} were released")
+        return self._settle(order_key, ReservationStatus.COMMITTED, None, now=now, node_ids=node_ids)
 
     def due_for_expiry(self, now: datetime, *, lookback_hours: int = DEFAULT_SWEEP_LOOKBACK_HOURS) -> list[str]:
         """Order keys of HELD reservations whose hold ended at or before `now`, from the expiry index:
@@ -674,6 +689,7 @@ class InventoryTable:
                     "node_id": _s(line.node_id),
                     "quantity": _n(line.quantity),
                     "takes": _takes_attribute(line.takes),
+                    "status": held,  # mirrors the line item's status, so one GetItem reads the whole state
                 }
             }
             for line in reservation.lines
@@ -711,8 +727,16 @@ class InventoryTable:
                     logger.warning("rebalance after a reservation failed", sku=line.sku, node_id=line.node_id)
 
     def _settle(
-        self, order_key: str, target: ReservationStatus, reason: ReleaseReason | None, *, now: datetime | None
+        self,
+        order_key: str,
+        target: ReservationStatus,
+        reason: ReleaseReason | None,
+        *,
+        now: datetime | None,
+        node_ids: Collection[str] | None = None,
     ) -> bool:
+        """Settle the HELD lines (at `node_ids`, or all) to `target` in one transaction, retried from a fresh
+        read when a concurrent settle or extension cancelled it. False when no such line is HELD."""
         stamp = timestamp(now or utc_now())
         for attempt in range(_ATTEMPTS):
             reservation = self.reservation(order_key)
@@ -720,30 +744,43 @@ class InventoryTable:
                 return False
             if reason is ReleaseReason.EXPIRED and not (reservation.expires_at and reservation.expires_at <= stamp):
                 return False
-            actions = self._settle_actions(reservation, target, reason, stamp)
-            try:
-                client("dynamodb").transact_write_items(TransactItems=actions)
-            except ClientError as exc:
-                reasons = _reasons(exc)
-                if _failed(reasons, [0]):
-                    return False  # settled (or extended) concurrently by someone else
-                if _conflicted(reasons):
-                    _backoff(attempt)
-                    continue
-                raise
-            return True
+            settling = [line for line in reservation.held_lines if node_ids is None or line.node_id in node_ids]
+            if not settling:
+                return False
+            actions = self._settle_actions(reservation, settling, target, reason, stamp)
+            if self._transact_or_retry(actions, attempt):
+                return True
         raise ReservationConflict(f"settling the reservation kept conflicting after {_ATTEMPTS} attempts")
 
     def _settle_actions(
-        self, reservation: Reservation, target: ReservationStatus, reason: ReleaseReason | None, stamp: str
+        self,
+        reservation: Reservation,
+        settling: Sequence[ReservedLine],
+        target: ReservationStatus,
+        reason: ReleaseReason | None,
+        stamp: str,
     ) -> list[dict[str, Any]]:
+        """Header, the settling lines and their takes (each unit back to or off the slot it came from). When HELD
+        lines remain, a ConditionCheck on each keeps them HELD: of two concurrent partial settles, the second
+        is cancelled and, re-read, finds itself the last one, so the header never stays HELD with no HELD line."""
         pk = reservation_pk(reservation.order_key)
         values = {":target": _s(target), ":held": _s(ReservationStatus.HELD), ":now": _s(stamp)}
-        header_set, header_condition = "SET #s = :target, settled_at = :now", "#s = :held"
+        remaining = [line for line in reservation.held_lines if line not in settling]
         header_values = dict(values)
-        if reason is not None:
-            header_set += ", release_reason = :reason"
-            header_values[":reason"] = _s(reason)
+        # the header's copy of each settling line's status, updated with the line item
+        parts = [f"#lines[{i}].#s = :target" for i, line in enumerate(reservation.lines) if line in settling]
+        parts.append("updated_at = :now")
+        if not remaining:
+            shipped = target == ReservationStatus.COMMITTED or any(
+                line.status == ReservationStatus.COMMITTED for line in reservation.lines
+            )
+            header_values[":header"] = _s(ReservationStatus.COMMITTED if shipped else ReservationStatus.RELEASED)
+            parts += ["#s = :header", "settled_at = :now"]
+            if reason is not None:
+                parts.append("release_reason = :reason")
+                header_values[":reason"] = _s(reason)
+        header_set = "SET " + ", ".join(parts)
+        header_condition = "#s = :held"
         if reason is ReleaseReason.EXPIRED:  # an extension that won the race keeps the hold
             header_condition += " AND expires_at <= :now"
         actions: list[dict[str, Any]] = [
@@ -753,7 +790,7 @@ class InventoryTable:
                     "Key": _key(pk, "HEADER"),
                     "UpdateExpression": header_set,
                     "ConditionExpression": header_condition,
-                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeNames": {"#s": "status", "#lines": "lines"},
                     "ExpressionAttributeValues": header_values,
                 }
             }
@@ -766,7 +803,7 @@ class InventoryTable:
                 "SET on_hand = on_hand - :q, reserved = reserved - :q, updated_at = :now ADD committed :q"
             )
             stock_condition = "reserved >= :q AND on_hand >= :q"
-        for line in reservation.lines:
+        for line in settling:
             actions.append(
                 {
                     "Update": {
@@ -791,5 +828,18 @@ class InventoryTable:
                         }
                     }
                 )
-        actions.extend(self._expiry_delete(reservation))
+        for line in remaining:
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": _key(pk, line_sk(line.sku, line.node_id)),
+                        "ConditionExpression": "#s = :held",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":held": _s(ReservationStatus.HELD)},
+                    }
+                }
+            )
+        if not remaining:
+            actions.extend(self._expiry_delete(reservation))
         return actions

@@ -102,10 +102,15 @@ class ReservedLine:
     node_id: str
     quantity: int
     takes: tuple[tuple[str, int], ...]  # (slot sort key, units), returned to that slot on release/commit
+    status: ReservationStatus = ReservationStatus.HELD  # lines settle one node at a time (partial commit)
 
 
 @dataclass(frozen=True)
 class Reservation:
+    """One order's reservation. Its lines settle per node (a parcel's lines commit when it ships); the header
+    `status` stays HELD while any line is HELD, then is COMMITTED if any line was committed (a partly shipped
+    order whose other lines were released keeps a `release_reason`), else RELEASED."""
+
     order_key: str
     lines: tuple[ReservedLine, ...]
     status: ReservationStatus
@@ -121,6 +126,10 @@ class Reservation:
     def node_id(self) -> str:
         """The node of a single-node reservation (for a split one, its first node: use `node_ids`)."""
         return self.lines[0].node_id
+
+    @property
+    def held_lines(self) -> tuple[ReservedLine, ...]:
+        return tuple(line for line in self.lines if line.status == ReservationStatus.HELD)
 
 
 @dataclass(frozen=True)
