@@ -18,10 +18,10 @@ seconds. Choices where the reference is silent:
 """
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from connectors.douyin import statuses
+from connectors.sdk import fields
 from connectors.sdk.errors import OrderInvalid
 from schemas.order import Order, OrderLine, OrderStatus, RawPayloadRef, Receiver, make_version
 from schemas.timeutil import from_unix_seconds
@@ -49,7 +49,7 @@ def to_order(detail: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef 
     if not isinstance(detail, Mapping):
         raise OrderInvalid("Douyin shop_order_detail is not an object")
     order_id = _id(detail, "order_id")
-    payload_shop = _optional_id(detail, "shop_id")
+    payload_shop = fields.optional_id(detail, "shop_id")
     if payload_shop is not None and payload_shop != shop_id:
         raise OrderInvalid(f"order {order_id} belongs to shop {payload_shop}, not to shop {shop_id}")
 
@@ -61,7 +61,7 @@ def to_order(detail: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef 
     after_sale = statuses.order_after_sale(line.after_sale for line in lines)
     progress = sum(statuses.AFTER_SALE_PROGRESS[line.after_sale] for line in lines)
 
-    updated_at = _time(detail, "update_time", order_id)
+    updated_at = fields.time_field(detail, "update_time", order_id, from_unix_seconds)
     pay_type = detail.get("pay_type")
     return Order(
         channel=CHANNEL,
@@ -71,21 +71,21 @@ def to_order(detail: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef 
         status=status,
         after_sale=after_sale,
         version=make_version(updated_at, status, min(progress, 999)),
-        buyer_id=_required_text(detail, "doudian_open_id", order_id),
+        buyer_id=fields.required_text(detail, "doudian_open_id", order_id),
         receiver=_receiver(detail, order_id),
         lines=lines,
         goods_amount=sum(line.unit_price * line.quantity for line in lines),
-        freight_amount=_fen(detail, "post_amount", order_id, default=0),
-        discount_amount=_fen(detail, "promotion_amount", order_id, default=0),
-        paid_amount=_fen(detail, "pay_amount", order_id),
-        created_at=_time(detail, "create_time", order_id),
-        paid_at=_optional_time(detail, "pay_time", order_id),
+        freight_amount=fields.fen(detail, "post_amount", order_id, default=0),
+        discount_amount=fields.fen(detail, "promotion_amount", order_id, default=0),
+        paid_amount=fields.fen(detail, "pay_amount", order_id),
+        created_at=fields.time_field(detail, "create_time", order_id, from_unix_seconds),
+        paid_at=fields.optional_time(detail, "pay_time", order_id, from_unix_seconds),
         updated_at=updated_at,
         is_presale=_is_presale(detail, raw_lines),
         is_cod=_is_cod(pay_type, status, order_id),
         invoice_requested=False,
-        buyer_message=_text(detail, "buyer_words"),
-        seller_memo=_text(detail, "seller_words"),
+        buyer_message=fields.text(detail, "buyer_words"),
+        seller_memo=fields.text(detail, "seller_words"),
         raw_ref=raw_ref,
     )
 
@@ -94,7 +94,7 @@ def _line(order_id: str, raw: object) -> OrderLine:
     if not isinstance(raw, Mapping):
         raise OrderInvalid(f"order {order_id} has a sku order that is not an object")
     line_id = _id(raw, "order_id")
-    merchant_sku = _text(raw, "code") or _text(raw, "out_sku_id")
+    merchant_sku = fields.text(raw, "code") or fields.text(raw, "out_sku_id")
     if merchant_sku is None:
         raise OrderInvalid(f"order {order_id} line {line_id} has neither code (商家编码) nor out_sku_id")
     after_sale_info = raw.get("after_sale_info")
@@ -103,28 +103,28 @@ def _line(order_id: str, raw: object) -> OrderLine:
     return OrderLine(
         line_id=line_id,
         merchant_sku=merchant_sku,
-        channel_sku_id=_optional_id(raw, "sku_id"),
-        channel_product_id=_optional_id(raw, "product_id_str") or _optional_id(raw, "product_id"),
-        title=_text(raw, "product_name") or "",
-        quantity=_int(raw.get("item_num"), "item_num", order_id),
-        unit_price=_fen(raw, "origin_amount", order_id),
-        paid_amount=_fen(raw, "pay_amount", order_id),
+        channel_sku_id=fields.optional_id(raw, "sku_id"),
+        channel_product_id=fields.optional_id(raw, "product_id_str") or fields.optional_id(raw, "product_id"),
+        title=fields.text(raw, "product_name") or "",
+        quantity=fields.integer(raw.get("item_num"), "item_num", order_id),
+        unit_price=fields.fen(raw, "origin_amount", order_id),
+        paid_amount=fields.fen(raw, "pay_amount", order_id),
         after_sale=statuses.after_sale_status((after_sale_info or {}).get("after_sale_status")),
         is_gift=raw.get("given_product_type") == _GIFT,
     )
 
 
 def _receiver(detail: Mapping[str, Any], order_id: str) -> Receiver:
-    addr = _mapping(detail, "post_addr", order_id)
-    masked_addr = _mapping(detail, "mask_post_addr", order_id)
-    phone_cipher = _text(detail, "encrypt_post_tel")
+    addr = fields.mapping(detail, "post_addr", order_id)
+    masked_addr = fields.mapping(detail, "mask_post_addr", order_id)
+    phone_cipher = fields.text(detail, "encrypt_post_tel")
     return Receiver(
-        name_cipher=_text(detail, "encrypt_post_receiver"),
-        name_masked=_text(detail, "mask_post_receiver"),
+        name_cipher=fields.text(detail, "encrypt_post_receiver"),
+        name_masked=fields.text(detail, "mask_post_receiver"),
         phone_cipher=phone_cipher,
-        phone_masked=_text(detail, "mask_post_tel"),
-        address_cipher=_text(addr, "encrypt_detail"),
-        address_masked=_text(masked_addr, "detail"),
+        phone_masked=fields.text(detail, "mask_post_tel"),
+        address_cipher=fields.text(addr, "encrypt_detail"),
+        address_masked=fields.text(masked_addr, "detail"),
         province=_region(addr, masked_addr, "province"),
         city=_region(addr, masked_addr, "city"),
         district=_region(addr, masked_addr, "town"),
@@ -137,7 +137,7 @@ def _is_cod(pay_type: object, status: OrderStatus, order_id: str) -> bool:
     # An order still awaiting payment/confirmation may carry pay_type 0 as a mere default: not trusted yet.
     if pay_type is None or status is OrderStatus.PENDING_PAYMENT:
         return False
-    return _int(pay_type, "pay_type", order_id) == _PAY_TYPE_COD
+    return fields.integer(pay_type, "pay_type", order_id) == _PAY_TYPE_COD
 
 
 def _is_presale(detail: Mapping[str, Any], raw_lines: list[Any]) -> bool:
@@ -153,80 +153,14 @@ def _region(addr: Mapping[str, Any], masked: Mapping[str, Any], level: str) -> s
     for source in (addr, masked):
         part = source.get(level)
         if isinstance(part, Mapping):
-            name = _text(part, "name")
+            name = fields.text(part, "name")
             if name:
                 return name
     return None
 
 
-def _mapping(raw: Mapping[str, Any], key: str, order_id: str) -> Mapping[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise OrderInvalid(f"order {order_id} field {key} is not an object")
-    return value
-
-
-def _int(value: object, key: str, order_id: str) -> int:
-    # Money and counts are integers on Douyin; a float here means the payload is not what we think it is.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise OrderInvalid(f"order {order_id} field {key} is not an integer")
-
-
-def _fen(raw: Mapping[str, Any], key: str, order_id: str, *, default: int | None = None) -> int:
-    value = raw.get(key)
-    if value is None and default is not None:
-        return default
-    amount = _int(value, key, order_id)
-    if amount < 0:
-        raise OrderInvalid(f"order {order_id} field {key} is negative")
-    return amount
-
-
-def _time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime:
-    moment = _optional_time(raw, key, order_id)
-    if moment is None:
-        raise OrderInvalid(f"order {order_id} has no {key}")
-    return moment
-
-
-def _optional_time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    seconds = _int(value, key, order_id)
-    return from_unix_seconds(seconds) if seconds > 0 else None
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _required_text(raw: Mapping[str, Any], key: str, order_id: str) -> str:
-    value = _text(raw, key)
-    if value is None:
-        raise OrderInvalid(f"order {order_id} has no {key}")
-    return value
-
-
-def _optional_id(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    return _text(raw, key)
-
-
 def _id(raw: Mapping[str, Any], key: str) -> str:
-    value = _optional_id(raw, key)
+    value = fields.optional_id(raw, key)
     if value is None:
         raise OrderInvalid(f"Douyin order payload has no {key}")
     return value

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.kuaishou import statuses
+from connectors.sdk import fields
 from connectors.sdk.errors import OrderInvalid
 from schemas.order import AfterSaleStatus, Order, OrderLine, OrderStatus, RawPayloadRef, Receiver, make_version
 
@@ -57,7 +58,10 @@ def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | N
     lines = [_line(order_id, item, refunds) for item in _items(raw, order_id)]
     after_sale = _order_after_sale(refunds)
     progress = sum(statuses.AFTER_SALE_PROGRESS[case_status] for case_status, _, _ in refunds)
-    updated_at = max([_time(base, "updateTime", order_id)] + [moment for _, _, moment in refunds if moment])
+    updated_at = max(
+        [fields.time_field(base, "updateTime", order_id, from_millis, to_integer=_int)]
+        + [moment for _, _, moment in refunds if moment]
+    )
 
     return Order(
         channel=CHANNEL,
@@ -67,19 +71,19 @@ def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | N
         status=status,
         after_sale=after_sale,
         version=make_version(updated_at, status, min(progress, 999)),
-        buyer_id=_required_text(base, "buyerOpenId", order_id),
+        buyer_id=fields.required_text(base, "buyerOpenId", order_id),
         receiver=_receiver(_mapping(raw, "orderAddress", order_id, required=False)),
         lines=lines,
         goods_amount=sum(line.unit_price * line.quantity for line in lines),
-        freight_amount=_fen(base, "expressFee", order_id, default=0),
-        discount_amount=_fen(base, "discountFee", order_id, default=0),
-        paid_amount=_fen(base, "totalFee", order_id),
-        created_at=_time(base, "createTime", order_id),
-        paid_at=_optional_time(base, "payTime", order_id),
+        freight_amount=fields.fen(base, "expressFee", order_id, default=0, to_integer=_int),
+        discount_amount=fields.fen(base, "discountFee", order_id, default=0, to_integer=_int),
+        paid_amount=fields.fen(base, "totalFee", order_id, to_integer=_int),
+        created_at=fields.time_field(base, "createTime", order_id, from_millis, to_integer=_int),
+        paid_at=fields.optional_time(base, "payTime", order_id, from_millis, to_integer=_int),
         updated_at=updated_at,
         is_presale=bool(_int(base.get("preSale", 0), "preSale", order_id, allow_none=True)),
         is_cod=False,
-        buyer_message=_text(base, "remark"),
+        buyer_message=fields.text(base, "remark"),
         seller_memo=_seller_memo(raw),
         seller_flag=_seller_flag(raw),
         raw_ref=raw_ref,
@@ -97,13 +101,13 @@ def _items(raw: Mapping[str, Any], order_id: str) -> list[Mapping[str, Any]]:
 
 def _line(order_id: str, item: Mapping[str, Any], refunds: list[tuple[AfterSaleStatus, str | None, Any]]) -> OrderLine:
     line_id = _id(item, "orderItemId", order_id)
-    merchant_sku = _text(item, "skuNick") or _text(item, "goodsCode")
+    merchant_sku = fields.text(item, "skuNick") or fields.text(item, "goodsCode")
     if merchant_sku is None:
         raise OrderInvalid(f"order {order_id} item {line_id} has neither skuNick (SKU 编码) nor goodsCode")
     quantity = _int(item.get("num"), "num", order_id)
-    price = _fen(item, "price", order_id)
-    unit_price = _fen(item, "originalPrice", order_id, default=0) or price
-    paid = price * quantity - _fen(item, "discountFee", order_id, default=0)
+    price = fields.fen(item, "price", order_id, to_integer=_int)
+    unit_price = fields.fen(item, "originalPrice", order_id, default=0, to_integer=_int) or price
+    paid = price * quantity - fields.fen(item, "discountFee", order_id, default=0, to_integer=_int)
     if paid < 0:
         raise OrderInvalid(f"order {order_id} item {line_id} has a discount larger than its price")
     sku_id = _optional_id(item, "skuId")
@@ -113,7 +117,7 @@ def _line(order_id: str, item: Mapping[str, Any], refunds: list[tuple[AfterSaleS
         merchant_sku=merchant_sku,
         channel_sku_id=sku_id,
         channel_product_id=_optional_id(item, "itemId"),
-        title=_text(item, "itemTitle") or "",
+        title=fields.text(item, "itemTitle") or "",
         quantity=quantity,
         unit_price=unit_price,
         paid_amount=paid,
@@ -133,7 +137,13 @@ def _refunds(raw: Mapping[str, Any], order_id: str) -> list[tuple[AfterSaleStatu
         if not isinstance(entry, Mapping):
             raise OrderInvalid(f"order {order_id} has a refund entry that is not an object")
         mapped = statuses.refund_status(entry.get("status"), entry.get("handlingWay"))
-        cases.append((mapped, _optional_id(entry, "skuId"), _optional_time(entry, "updateTime", order_id)))
+        cases.append(
+            (
+                mapped,
+                _optional_id(entry, "skuId"),
+                fields.optional_time(entry, "updateTime", order_id, from_millis, to_integer=_int),
+            )
+        )
     return cases
 
 
@@ -154,16 +164,16 @@ def _order_after_sale(cases: list[tuple[AfterSaleStatus, Any, Any]]) -> AfterSal
 
 def _receiver(address: Mapping[str, Any]) -> Receiver:
     return Receiver(
-        name_cipher=_text(address, "encryptedConsignee"),
-        name_masked=_text(address, "desensitiseConsignee"),
-        phone_cipher=_text(address, "encryptedMobile"),
-        phone_masked=_text(address, "desensitiseMobile"),
-        address_cipher=_text(address, "encryptedAddress"),
-        address_masked=_text(address, "desensitiseAddress"),
-        province=_text(address, "province"),
-        city=_text(address, "city"),
-        district=_text(address, "district"),
-        town=_text(address, "town"),
+        name_cipher=fields.text(address, "encryptedConsignee"),
+        name_masked=fields.text(address, "desensitiseConsignee"),
+        phone_cipher=fields.text(address, "encryptedMobile"),
+        phone_masked=fields.text(address, "desensitiseMobile"),
+        address_cipher=fields.text(address, "encryptedAddress"),
+        address_masked=fields.text(address, "desensitiseAddress"),
+        province=fields.text(address, "province"),
+        city=fields.text(address, "city"),
+        district=fields.text(address, "district"),
+        town=fields.text(address, "town"),
     )
 
 
@@ -205,52 +215,13 @@ def _int(value: object, key: str, order_id: str, *, allow_none: bool = False) ->
     raise OrderInvalid(f"order {order_id} field {key} is not an integer: {value!r}")
 
 
-def _fen(raw: Mapping[str, Any], key: str, order_id: str, *, default: int | None = None) -> int:
-    value = raw.get(key)
-    if value is None and default is not None:
-        return default
-    amount = _int(value, key, order_id)
-    if amount < 0:
-        raise OrderInvalid(f"order {order_id} field {key} is negative")
-    return amount
-
-
-def _time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime:
-    moment = _optional_time(raw, key, order_id)
-    if moment is None:
-        raise OrderInvalid(f"order {order_id} has no {key}")
-    return moment
-
-
-def _optional_time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    millis = _int(value, key, order_id)
-    return from_millis(millis) if millis > 0 else None
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _required_text(raw: Mapping[str, Any], key: str, order_id: str) -> str:
-    value = _text(raw, key)
-    if value is None:
-        raise OrderInvalid(f"order {order_id} has no {key}")
-    return value
-
-
 def _optional_id(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return str(value) if value > 0 else None
-    return _text(raw, key)
+    return fields.text(raw, key)
 
 
 def _id(raw: Mapping[str, Any], key: str, order_id: str) -> str:

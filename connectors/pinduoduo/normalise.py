@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.pinduoduo import statuses
+from connectors.sdk import fields
 from connectors.sdk.errors import OrderInvalid
 from schemas.money import yuan_to_fen
 from schemas.order import Order, OrderLine, OrderStatus, RawPayloadRef, Receiver, make_version
@@ -38,7 +39,7 @@ def to_order(info: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | 
     """Normalise one `order_info`. Raises OrderInvalid or pydantic.ValidationError."""
     if not isinstance(info, Mapping):
         raise OrderInvalid("Pinduoduo order_info is not an object")
-    order_sn = _text(info, "order_sn")
+    order_sn = fields.text(info, "order_sn")
     if order_sn is None or ":" in order_sn:
         raise OrderInvalid("Pinduoduo order has no usable order_sn")
     order_code = statuses.code(info.get("order_status"), "order_status")
@@ -58,7 +59,7 @@ def to_order(info: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | 
     lines = _lines(info, order_sn, max(paid - postage, 0))
     created_at = _time(info, "created_time", order_sn)
     updated_at = max(_time(info, "updated_at", order_sn), created_at)
-    open_address_id = _text(info, "open_address_id")
+    open_address_id = fields.text(info, "open_address_id")
     remark_tag = info.get("remark_tag")
     return Order(
         channel=CHANNEL,
@@ -79,8 +80,8 @@ def to_order(info: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | 
         paid_at=paid_at,
         updated_at=updated_at,
         is_presale=info.get("trade_type") == _DEPOSIT_TRADE or bool(info.get("step_order_info")),
-        buyer_message=_text(info, "buyer_memo"),
-        seller_memo=_text(info, "remark"),
+        buyer_message=fields.text(info, "buyer_memo"),
+        seller_memo=fields.text(info, "remark"),
         seller_flag=str(remark_tag)
         if isinstance(remark_tag, int) and not isinstance(remark_tag, bool) and remark_tag > 0
         else None,
@@ -131,17 +132,24 @@ def _line(
 def _item(order_sn: str, raw: object) -> tuple[str, str | None, str, str, int, int]:
     if not isinstance(raw, Mapping):
         raise OrderInvalid(f"order {order_sn} has an item that is not an object")
-    sku_id = _id(raw, "sku_id")
+    sku_id = fields.optional_id(raw, "sku_id")
     if sku_id is None:
         raise OrderInvalid(f"order {order_sn} has an item without sku_id")
-    merchant_sku = _text(raw, "outer_id") or _text(raw, "outer_goods_id")
+    merchant_sku = fields.text(raw, "outer_id") or fields.text(raw, "outer_goods_id")
     if merchant_sku is None:
         raise OrderInvalid(f"order {order_sn} sku {sku_id} has neither outer_id nor outer_goods_id (商家编码)")
     quantity = raw.get("goods_count")
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise OrderInvalid(f"order {order_sn} sku {sku_id} goods_count is not a positive integer")
     unit = _fen(raw, "goods_price", order_sn)
-    return sku_id, _id(raw, "goods_id"), merchant_sku, _text(raw, "goods_name") or "", unit, quantity
+    return (
+        sku_id,
+        fields.optional_id(raw, "goods_id"),
+        merchant_sku,
+        fields.text(raw, "goods_name") or "",
+        unit,
+        quantity,
+    )
 
 
 def _line_id(sku_id: str, seen: dict[str, int]) -> str:
@@ -164,25 +172,25 @@ def allocate(total: int, weights: list[int]) -> list[int]:
 def _receiver(info: Mapping[str, Any], status: OrderStatus) -> Receiver:
     name, phone = _cipher(info, "receiver_name"), _cipher(info, "receiver_phone")
     address = _cipher(info, "receiver_address") or _cipher(info, "address")
-    open_address_id = _text(info, "open_address_id")
+    open_address_id = fields.text(info, "open_address_id")
     shippable = status is OrderStatus.PAID
     return Receiver(
         name_cipher=name,
-        name_masked=_text(info, "receiver_name_mask"),
+        name_masked=fields.text(info, "receiver_name_mask"),
         phone_cipher=phone,
-        phone_masked=_text(info, "receiver_phone_mask"),
+        phone_masked=fields.text(info, "receiver_phone_mask"),
         address_cipher=address,
-        address_masked=_text(info, "receiver_address_mask") or _text(info, "address_mask"),
-        province=_text(info, "province"),
-        city=_text(info, "city"),
-        district=_text(info, "town"),
+        address_masked=fields.text(info, "receiver_address_mask") or fields.text(info, "address_mask"),
+        province=fields.text(info, "province"),
+        city=fields.text(info, "city"),
+        district=fields.text(info, "town"),
         match_token=open_address_id,
         decryptable=not shippable or bool(name and phone and address),
     )
 
 
 def _cipher(info: Mapping[str, Any], key: str) -> str | None:
-    value = _text(info, key)
+    value = fields.text(info, key)
     if value is None or len(value) < 3 or not (value.startswith("~") and value.endswith("~")):
         return None  # not PDD ciphertext: possibly plaintext, never kept
     return value
@@ -228,17 +236,3 @@ def _optional_time(raw: Mapping[str, Any], key: str, order_sn: str) -> datetime 
 def _optional_code(raw: Mapping[str, Any], key: str) -> int | None:
     value = raw.get(key)
     return None if value is None else statuses.code(value, key)
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _id(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _text(raw, key)

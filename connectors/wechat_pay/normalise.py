@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.sdk import fields
 from connectors.sdk.errors import OrderInvalid
 from connectors.wechat_pay import pii, statuses
 from schemas.order import (
@@ -37,12 +38,12 @@ _RECEIVER_FIELDS = tuple(Receiver.model_fields)
 
 
 def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | None, pii_key: bytes) -> Order:
-    order = _mapping(raw, "order", "payload")
+    order = fields.mapping(raw, "order", "payload")
     order_id = _text(order, "out_trade_no", "payload")
-    notification = _mapping(raw, "notification", order_id)
+    notification = fields.mapping(raw, "notification", order_id)
     transaction, refund = raw.get("transaction"), raw.get("refund")
     moments = [_optional_time(notification, "create_time", order_id)]
-    total = _fen(order, "total_fen", order_id)
+    total = fields.fen(order, "total_fen", order_id, to_integer=_int)
     after_sale, paid_at = AfterSaleStatus.NONE, _optional_time(order, "paid_at", order_id)
     buyer = order.get("openid")
     if isinstance(transaction, Mapping):
@@ -50,19 +51,21 @@ def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | N
         status, channel_status = statuses.trade_state(state), str(state)
         _same_order(transaction, order_id)
         if state in statuses.PAID_STATES:
-            paid = _fen(_mapping(transaction, "amount", order_id), "total", order_id)
+            paid = fields.fen(fields.mapping(transaction, "amount", order_id), "total", order_id, to_integer=_int)
             if paid != total:
                 raise OrderInvalid(f"order {order_id}: paid {paid} fen but the order is {total} fen")
             paid_at = _optional_time(transaction, "success_time", order_id) or paid_at
             after_sale = AfterSaleStatus.REFUNDED if state == "REFUND" else AfterSaleStatus.NONE
         moments.append(_optional_time(transaction, "success_time", order_id))
-        buyer = _mapping(transaction, "payer", order_id).get("openid") or buyer
+        buyer = fields.mapping(transaction, "payer", order_id).get("openid") or buyer
     elif isinstance(refund, Mapping):
         _same_order(refund, order_id)
         refund_state = refund.get("refund_status")
         after_sale, channel_status = statuses.refund_status(refund_state), f"REFUND.{refund_state}"
-        amount = _mapping(refund, "amount", order_id)
-        whole = _fen(amount, "refund", order_id) >= _fen(amount, "total", order_id)
+        amount = fields.mapping(refund, "amount", order_id)
+        whole = fields.fen(amount, "refund", order_id, to_integer=_int) >= fields.fen(
+            amount, "total", order_id, to_integer=_int
+        )
         if refund_state == "SUCCESS" and whole:
             status = OrderStatus.CLOSED
         elif refund_state == "CLOSED":
@@ -75,10 +78,10 @@ def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | N
 
     created_at = _time(order, "created_at", order_id)
     updated_at = max([created_at, *(m for m in moments if m is not None)])
-    lines = [_line(raw_line, order_id) for raw_line in _list(order, "lines", order_id)]
-    fulfilment = _mapping(order, "fulfilment", order_id)
+    lines = [_line(raw_line, order_id) for raw_line in fields.array(order, "lines", order_id)]
+    fulfilment = fields.mapping(order, "fulfilment", order_id)
     mode = FulfilmentMode.PICKUP if fulfilment.get("mode") == "PICKUP" else FulfilmentMode.SHIP
-    receiver = _mapping(order, "receiver", order_id)
+    receiver = fields.mapping(order, "receiver", order_id)
     if not pii.is_sealed(receiver):
         receiver = pii.seal_receiver(receiver, pii_key)
     if not isinstance(buyer, str) or not buyer:
@@ -96,15 +99,15 @@ def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | N
         merge_key=receiver.get("merge_key"),
         lines=lines,
         goods_amount=sum(line.unit_price * line.quantity for line in lines),
-        freight_amount=_fen(order, "freight_fen", order_id, default=0),
-        discount_amount=_fen(order, "discount_fen", order_id, default=0),
+        freight_amount=fields.fen(order, "freight_fen", order_id, default=0, to_integer=_int),
+        discount_amount=fields.fen(order, "discount_fen", order_id, default=0, to_integer=_int),
         paid_amount=total,
         created_at=created_at,
         paid_at=paid_at,
         updated_at=updated_at,
         buyer_message=_optional_text(order, "buyer_message"),
         seller_memo=_optional_text(order, "seller_memo"),
-        coupon_ids=[str(c) for c in _list(order, "coupon_ids", order_id)],
+        coupon_ids=[str(c) for c in fields.array(order, "coupon_ids", order_id)],
         fulfilment_mode=mode,
         pickup_store_id=_optional_text(fulfilment, "store_id") if mode is FulfilmentMode.PICKUP else None,
         raw_ref=raw_ref,
@@ -127,45 +130,17 @@ def _line(raw: object, order_id: str) -> OrderLine:
         channel_product_id=_optional_text(raw, "product_id"),
         title=_optional_text(raw, "title") or "",
         quantity=_int(raw.get("quantity"), "quantity", order_id),
-        unit_price=_fen(raw, "unit_price_fen", order_id),
-        paid_amount=_fen(raw, "paid_fen", order_id),
+        unit_price=fields.fen(raw, "unit_price_fen", order_id, to_integer=_int),
+        paid_amount=fields.fen(raw, "paid_fen", order_id, to_integer=_int),
         is_gift=raw.get("is_gift") is True,
         parent_line_id=_optional_text(raw, "parent_line_id"),
     )
-
-
-def _mapping(raw: Mapping[str, Any], key: str, order_id: str) -> Mapping[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise OrderInvalid(f"order {order_id} field {key} is not an object")
-    return value
-
-
-def _list(raw: Mapping[str, Any], key: str, order_id: str) -> list[Any]:
-    value = raw.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise OrderInvalid(f"order {order_id} field {key} is not a list")
-    return value
 
 
 def _int(value: object, key: str, order_id: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise OrderInvalid(f"order {order_id} field {key} is not an integer")
-
-
-def _fen(raw: Mapping[str, Any], key: str, order_id: str, *, default: int | None = None) -> int:
-    value = raw.get(key)
-    if value is None and default is not None:
-        return default
-    amount = _int(value, key, order_id)
-    if amount < 0:
-        raise OrderInvalid(f"order {order_id} field {key} is negative")
-    return amount
 
 
 def _time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime:

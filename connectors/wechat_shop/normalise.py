@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.sdk import fields
 from connectors.sdk.errors import OrderInvalid
 from connectors.wechat_shop import statuses
 from schemas.order import AfterSaleStatus, Order, OrderLine, RawPayloadRef, Receiver, make_version
@@ -33,23 +34,28 @@ CHANNEL = "wechat_shop"
 
 def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | None) -> Order:
     """Normalise one order with its after-sale cases. Raises OrderInvalid or pydantic.ValidationError."""
-    order = _mapping(raw, "order", "payload")
+    order = fields.mapping(raw, "order", "payload")
     order_id = _id(order, "order_id", "order")
-    detail = _mapping(order, "order_detail", order_id)
-    price = _mapping(detail, "price_info", order_id)
+    detail = fields.mapping(order, "order_detail", order_id)
+    price = fields.mapping(detail, "price_info", order_id)
     status = statuses.order_status(order.get("status"))
-    cases = [_case(case, order_id) for case in _list(raw, "aftersale_orders", order_id)]
+    cases = [_case(case, order_id) for case in fields.array(raw, "aftersale_orders", order_id)]
 
-    raw_lines = _list(detail, "product_infos", order_id)
+    raw_lines = fields.array(detail, "product_infos", order_id)
     if not raw_lines:
         raise OrderInvalid(f"order {order_id} has no product_infos")
     lines = _lines(order_id, raw_lines, cases)
     case_states = [state for _, state, _ in cases]
-    updated_at = max([_time(order, "update_time", order_id), *(moment for _, _, moment in cases)])
+    updated_at = max(
+        [
+            fields.time_field(order, "update_time", order_id, from_unix_seconds, blank_is_none=True),
+            *(moment for _, _, moment in cases),
+        ]
+    )
     progress = sum(statuses.PROGRESS[state] for state in case_states)
-    ext = _mapping(detail, "ext_info", order_id) or _mapping(order, "ext_info", order_id)
-    coupon = _mapping(detail, "coupon_info", order_id)
-    coupon_id = _text(coupon, "user_coupon_id")
+    ext = fields.mapping(detail, "ext_info", order_id) or fields.mapping(order, "ext_info", order_id)
+    coupon = fields.mapping(detail, "coupon_info", order_id)
+    coupon_id = fields.text(coupon, "user_coupon_id")
     return Order(
         channel=CHANNEL,
         shop_id=shop_id,
@@ -58,21 +64,23 @@ def to_order(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | N
         status=status,
         after_sale=statuses.order_after_sale(case_states),
         version=make_version(updated_at, status, min(progress, 999)),
-        buyer_id=_required_text(order, "openid", order_id),
-        receiver=_receiver(_mapping(_mapping(detail, "delivery_info", order_id), "address_info", order_id)),
+        buyer_id=fields.required_text(order, "openid", order_id),
+        receiver=_receiver(fields.mapping(fields.mapping(detail, "delivery_info", order_id), "address_info", order_id)),
         lines=lines,
         goods_amount=sum(line.unit_price * line.quantity for line in lines),
-        freight_amount=_fen(price, "freight", order_id, default=0),
+        freight_amount=fields.fen(price, "freight", order_id, default=0),
         discount_amount=sum(
-            _fen(price, key, order_id, default=0)
+            fields.fen(price, key, order_id, default=0)
             for key in ("discounted_price", "deduction_price", "change_down_price")
         ),
-        paid_amount=_fen(price, "order_price", order_id),
-        created_at=_time(order, "create_time", order_id),
-        paid_at=_optional_time(_mapping(detail, "pay_info", order_id), "pay_time", order_id),
+        paid_amount=fields.fen(price, "order_price", order_id),
+        created_at=fields.time_field(order, "create_time", order_id, from_unix_seconds, blank_is_none=True),
+        paid_at=fields.optional_time(
+            fields.mapping(detail, "pay_info", order_id), "pay_time", order_id, from_unix_seconds, blank_is_none=True
+        ),
         updated_at=updated_at,
-        buyer_message=_text(ext, "customer_notes"),
-        seller_memo=_text(ext, "merchant_notes"),
+        buyer_message=fields.text(ext, "customer_notes"),
+        seller_memo=fields.text(ext, "merchant_notes"),
         coupon_ids=[coupon_id] if coupon_id else [],
         raw_ref=raw_ref,
     )
@@ -82,12 +90,14 @@ def _case(raw: object, order_id: str) -> tuple[str | None, AfterSaleStatus, date
     """(sku_id the case is about, its state, its update time)."""
     if not isinstance(raw, Mapping):
         raise OrderInvalid(f"order {order_id} has an after-sale case that is not an object")
-    case_id = _optional_id(raw, "after_sale_order_id") or "?"
-    product = _mapping(raw, "product_info", order_id)
-    moment = _optional_time(raw, "update_time", order_id) or _optional_time(raw, "create_time", order_id)
+    case_id = fields.optional_id(raw, "after_sale_order_id") or "?"
+    product = fields.mapping(raw, "product_info", order_id)
+    moment = fields.optional_time(
+        raw, "update_time", order_id, from_unix_seconds, blank_is_none=True
+    ) or fields.optional_time(raw, "create_time", order_id, from_unix_seconds, blank_is_none=True)
     if moment is None:
         raise OrderInvalid(f"order {order_id} after-sale {case_id} has no update_time")
-    return _optional_id(product, "sku_id"), statuses.after_sale_status(raw.get("status")), moment
+    return fields.optional_id(product, "sku_id"), statuses.after_sale_status(raw.get("status")), moment
 
 
 def _lines(
@@ -105,19 +115,19 @@ def _lines(
         sku_id = _id(raw, "sku_id", order_id)
         seen[sku_id] = seen.get(sku_id, 0) + 1
         line_id = sku_id if seen[sku_id] == 1 else f"{sku_id}-{seen[sku_id]}"
-        merchant_sku = _text(raw, "out_sku_id")
+        merchant_sku = fields.text(raw, "out_sku_id")
         if merchant_sku is None:
             raise OrderInvalid(f"order {order_id} line {line_id} has no out_sku_id (商家编码)")
-        quantity = _int(raw.get("sku_cnt"), "sku_cnt", order_id)
-        unit_price = _fen(raw, "sale_price", order_id)
-        paid = _fen(raw, "real_price", order_id, default=unit_price * quantity)
+        quantity = fields.integer(raw.get("sku_cnt"), "sku_cnt", order_id)
+        unit_price = fields.fen(raw, "sale_price", order_id)
+        paid = fields.fen(raw, "real_price", order_id, default=unit_price * quantity)
         lines.append(
             OrderLine(
                 line_id=line_id,
                 merchant_sku=merchant_sku,
                 channel_sku_id=sku_id,
-                channel_product_id=_optional_id(raw, "product_id"),
-                title=_text(raw, "title") or "",
+                channel_product_id=fields.optional_id(raw, "product_id"),
+                title=fields.text(raw, "title") or "",
                 quantity=quantity,
                 unit_price=unit_price,
                 paid_amount=paid,
@@ -132,92 +142,19 @@ def _receiver(address: Mapping[str, Any]) -> Receiver:
         name_masked=_masked(address, "user_name"),
         phone_masked=_masked(address, "tel_number"),
         address_masked=_masked(address, "detail_info"),
-        province=_text(address, "province_name"),
-        city=_text(address, "city_name"),
-        district=_text(address, "county_name"),
+        province=fields.text(address, "province_name"),
+        city=fields.text(address, "city_name"),
+        district=fields.text(address, "county_name"),
     )
 
 
 def _masked(raw: Mapping[str, Any], key: str) -> str | None:
-    value = _text(raw, key)
+    value = fields.text(raw, key)
     return value if value is not None and "*" in value else None
 
 
-def _mapping(raw: Mapping[str, Any], key: str, order_id: str) -> Mapping[str, Any]:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise OrderInvalid(f"order {order_id} field {key} is not an object")
-    return value
-
-
-def _list(raw: Mapping[str, Any], key: str, order_id: str) -> list[Any]:
-    value = raw.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise OrderInvalid(f"order {order_id} field {key} is not a list")
-    return value
-
-
-def _int(value: object, key: str, order_id: str) -> int:
-    # Money and counts are integers on WeChat; a float means the payload is not what we think it is.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise OrderInvalid(f"order {order_id} field {key} is not an integer")
-
-
-def _fen(raw: Mapping[str, Any], key: str, order_id: str, *, default: int | None = None) -> int:
-    value = raw.get(key)
-    if value is None and default is not None:
-        return default
-    amount = _int(value, key, order_id)
-    if amount < 0:
-        raise OrderInvalid(f"order {order_id} field {key} is negative")
-    return amount
-
-
-def _time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime:
-    moment = _optional_time(raw, key, order_id)
-    if moment is None:
-        raise OrderInvalid(f"order {order_id} has no {key}")
-    return moment
-
-
-def _optional_time(raw: Mapping[str, Any], key: str, order_id: str) -> datetime | None:
-    value = raw.get(key)
-    if value is None or value == "":
-        return None
-    seconds = _int(value, key, order_id)
-    return from_unix_seconds(seconds) if seconds > 0 else None
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _required_text(raw: Mapping[str, Any], key: str, order_id: str) -> str:
-    value = _text(raw, key)
-    if value is None:
-        raise OrderInvalid(f"order {order_id} has no {key}")
-    return value
-
-
-def _optional_id(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _text(raw, key)
-
-
 def _id(raw: Mapping[str, Any], key: str, order_id: str) -> str:
-    value = _optional_id(raw, key)
+    value = fields.optional_id(raw, key)
     if value is None:
         raise OrderInvalid(f"WeChat 小店 {order_id}: no {key}")
     return value
