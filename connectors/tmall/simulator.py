@@ -16,50 +16,25 @@ What it does like TOP (reference/platforms.md §1):
 - faults: the base class's HTTP faults (429/5xx on any call) and `inject_method_faults` for one API,
   optionally after some successful calls (a "crash mid-window").
 
-[INFERRED] TOP's error codes used here: 21/22 method, 24/25 signature, 26/27 session, 28/29 app key,
-30/31 timestamp, 32 version, 40/41 arguments, 15 with an `isv.*` sub-code for business errors.
+The router itself (system parameters, signature, faults) is `connectors.tmall.top_router`.
 """
 
 import copy
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.sdk.simulator import OrderSpec, PlatformSimulator, SimRequest, SimResponse
-from connectors.tmall.client import ALREADY_SHIPPED_SUB_CODE, response_key
-from connectors.tmall.signing import SIGN_METHODS, verify
+from connectors.sdk.simulator import OrderSpec
+from connectors.tmall.client import ALREADY_SHIPPED_SUB_CODE
+from connectors.tmall.top_router import TopApi, TopFault, TopRouterSimulator, required
 from schemas.money import fen_to_yuan, yuan_to_fen
 from schemas.timeutil import from_shanghai_text, to_shanghai_text, utc_now
 
-ROUTER_PATH = "/router/rest"
 TOP_PUBLISHER_APP_KEY = "12497914"  # [INFERRED] the app key TMC messages from Taobao carry
 OAID_FIELDS = frozenset({"receiver_name", "receiver_address", "created", "receiver_mobile", "receiver_phone"})
 SHIPPED = "WAIT_BUYER_CONFIRM_GOODS"
-
-
-class TopFault(Exception):
-    """A TOP error_response."""
-
-    def __init__(self, code: int, msg: str, sub_code: str | None = None, sub_msg: str | None = None) -> None:
-        super().__init__(msg)
-        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "msg": self.msg, "request_id": "sim"}
-        if self.sub_code:
-            error.update({"sub_code": self.sub_code, "sub_msg": self.sub_msg or ""})
-        return {"error_response": error}
-
-
-@dataclass
-class MethodFault:
-    method: str
-    status: int
-    count: int
-    after: int  # successful calls to let through first
 
 
 def _masked_name(name: str) -> str:
@@ -70,7 +45,7 @@ def _masked_phone(phone: str) -> str:
     return "*" * max(len(phone) - 4, 3) + phone[-4:]
 
 
-class TmallSimulator(PlatformSimulator):
+class TmallSimulator(TopRouterSimulator):
     channel: ClassVar[str] = "tmall"
 
     def __init__(
@@ -83,10 +58,12 @@ class TmallSimulator(PlatformSimulator):
         timestamp_tolerance: timedelta | None = timedelta(minutes=10),
     ) -> None:
         super().__init__(
-            app_key=app_key, app_secret=app_secret, shop_tokens=shop_tokens or {"2200000001": "sim-session-1"}
+            app_key=app_key,
+            app_secret=app_secret,
+            shop_tokens=shop_tokens or {"2200000001": "sim-session-1"},
+            now=now,
+            timestamp_tolerance=timestamp_tolerance,
         )
-        self.now = now
-        self.timestamp_tolerance = timestamp_tolerance
         self._trades: dict[str, dict[str, Any]] = {}
         self._owner: dict[str, str] = {}  # tid -> shop_id
         self._history: dict[str, list[dict[str, Any]]] = {}
@@ -94,90 +71,19 @@ class TmallSimulator(PlatformSimulator):
         self._queue: list[dict[str, Any]] = []  # unconfirmed TMC messages, oldest first
         self._confirmed: list[str] = []
         self._shipments: list[dict[str, Any]] = []
-        self._method_faults: list[MethodFault] = []
         self._last_topic: dict[str, str] = {}
         self._next_tid = 3_900_000_000_000_000_000
         self._next_message_id = 1_000_000_000_001
 
-    @property
-    def router_url(self) -> str:
-        return f"{self.base_url}{ROUTER_PATH}"
-
-    # --- HTTP ----------------------------------------------------------------------------------------
-    def handle(self, request: SimRequest) -> SimResponse:
-        if request.path.rstrip("/") != ROUTER_PATH:
-            return SimResponse.of_json({"error": "not found"}, status=404)
-        params = {**dict(request.query), **request.form()} if request.body else dict(request.query)
-        method = params.get("method", "")
-        with self.lock:
-            status = self._method_fault(method)
-        if status is not None:
-            return SimResponse.of_json({"error": "injected fault", "status": status}, status=status)
-        try:
-            shop_id = self._check_system_params(params)
-            with self.lock:
-                body = self._answer(method, params, shop_id)
-        except TopFault as fault:
-            return SimResponse.of_json(fault.body())
-        return SimResponse.of_json({response_key(method): body})
-
-    def _method_fault(self, method: str) -> int | None:
-        for fault in self._method_faults:
-            if fault.method != method or fault.count <= 0:
-                continue
-            if fault.after > 0:
-                fault.after -= 1
-                return None
-            fault.count -= 1
-            return fault.status
-        return None
-
-    def _check_system_params(self, params: Mapping[str, str]) -> str | None:
-        """Validate what TOP validates before the API runs; return the session's shop (None without one)."""
-        if not params.get("method"):
-            raise TopFault(21, "Missing Method")
-        if params["method"] not in _HANDLERS:
-            raise TopFault(22, "Invalid Method")
-        if not params.get("app_key"):
-            raise TopFault(28, "Missing App Key")
-        if params["app_key"] != self.app_key:
-            raise TopFault(29, "Invalid App Key")
-        if not params.get("sign"):
-            raise TopFault(24, "Missing Signature")
-        if params.get("sign_method") not in SIGN_METHODS:
-            raise TopFault(25, "Invalid Signature", "isv.invalid-sign-method", "unsupported sign_method")
-        if not params.get("timestamp"):
-            raise TopFault(30, "Missing Timestamp")
-        try:
-            sent = from_shanghai_text(params["timestamp"])
-        except ValueError as exc:
-            raise TopFault(31, "Invalid Timestamp") from exc
-        if self.timestamp_tolerance is not None and abs(self.now() - sent) > self.timestamp_tolerance:
-            raise TopFault(31, "Invalid Timestamp", "isv.invalid-timestamp", "timestamp too far from server time")
-        if params.get("v") != "2.0":
-            raise TopFault(32, "Missing Version")
-        if not verify(params, self.app_secret):
-            raise TopFault(25, "Invalid Signature")
-        session = params.get("session")
-        if not session:
-            if _HANDLERS[params["method"]][1]:
-                raise TopFault(26, "Missing Session")
-            return None
-        for shop_id, token in self.shop_tokens.items():
-            if token == session:
-                return shop_id
-        raise TopFault(27, "Invalid Session", "invalid-sessionkey", "session not found")
-
-    def _answer(self, method: str, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        handler = _HANDLERS[method][0]
-        return handler(self, params, shop_id)
+    def api_methods(self) -> Mapping[str, tuple[TopApi, bool]]:
+        return _HANDLERS
 
     # --- APIs ----------------------------------------------------------------------------------------
     def _increment_get(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        fields = _required(params, "fields").split(",")
+        fields = required(params, "fields").split(",")
         try:
-            start = from_shanghai_text(_required(params, "start_modified"))
-            end = from_shanghai_text(_required(params, "end_modified"))
+            start = from_shanghai_text(required(params, "start_modified"))
+            end = from_shanghai_text(required(params, "end_modified"))
             page_no = int(params.get("page_no") or 1)
             page_size = int(params.get("page_size") or 40)
         except ValueError as exc:
@@ -206,8 +112,8 @@ class TmallSimulator(PlatformSimulator):
         return body
 
     def _fullinfo_get(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        fields = _required(params, "fields").split(",")
-        tid = _required(params, "tid")
+        fields = required(params, "fields").split(",")
+        tid = required(params, "tid")
         if tid not in self._trades or self._owner[tid] != shop_id:
             raise TopFault(15, "Remote service error", "isv.trade-not-exist", f"trade {tid} not found")
         trade = self._trades[tid]
@@ -233,7 +139,7 @@ class TmallSimulator(PlatformSimulator):
         return {"messages": {"tmc_message": batch}} if batch else {}
 
     def _tmc_confirm(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        ids = {i.strip() for i in _required(params, "s_message_ids").split(",") if i.strip()}
+        ids = {i.strip() for i in required(params, "s_message_ids").split(",") if i.strip()}
         if len(ids) > 200:
             raise TopFault(41, "Invalid Arguments", "isv.invalid-parameter:s_message_ids", "at most 200 ids")
         self._confirmed.extend(str(m["id"]) for m in self._queue if str(m["id"]) in ids)
@@ -241,9 +147,9 @@ class TmallSimulator(PlatformSimulator):
         return {"is_success": True}
 
     def _offline_send(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        tid = _required(params, "tid")
-        out_sid = _required(params, "out_sid")
-        company = _required(params, "company_code")
+        tid = required(params, "tid")
+        out_sid = required(params, "out_sid")
+        company = required(params, "company_code")
         if tid not in self._trades or self._owner[tid] != shop_id:
             raise TopFault(15, "Remote service error", "isv.logistics-offline-service-error:B01", "订单不存在")
         trade = self._trades[tid]
@@ -274,7 +180,7 @@ class TmallSimulator(PlatformSimulator):
         return {"shipping": {"is_success": True}}
 
     def _listed_sku(self, params: Mapping[str, str], shop_id: str | None) -> str:
-        sku_id = _required(params, "sku_id")
+        sku_id = required(params, "sku_id")
         item = self.listing_by_channel_sku(shop_id or "", sku_id)
         if item is None or params.get("num_iid") != item.channel_product_id:
             raise TopFault(15, "Remote service error", "isv.item-not-exist", f"商品或SKU不存在: {sku_id}")
@@ -282,7 +188,7 @@ class TmallSimulator(PlatformSimulator):
 
     def _quantity_update(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
         sku_id = self._listed_sku(params, shop_id)
-        quantity = _required(params, "quantity")
+        quantity = required(params, "quantity")
         if not quantity.lstrip("-").isdigit():
             raise TopFault(41, "Invalid Arguments", "isv.invalid-parameter:quantity", "quantity 不是整数")
         figure = self.record_stock_push(shop_id or "", sku_id, int(quantity), incremental=params.get("type") == "2")
@@ -449,16 +355,6 @@ class TmallSimulator(PlatformSimulator):
         with self.requests.lock:
             self.requests.entries.clear()
 
-    def inject_method_faults(self, method: str, count: int, status: int = 503, *, after: int = 0) -> None:
-        """Answer `count` calls of one API with HTTP `status`, after letting `after` calls through."""
-        with self.lock:
-            self._method_faults.append(MethodFault(method=method, status=status, count=count, after=after))
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self._method_faults.clear()
-            self.faults.remaining = 0
-
     def shipments(self) -> list[dict[str, Any]]:
         with self.lock:
             return copy.deepcopy(self._shipments)
@@ -540,13 +436,6 @@ class TmallSimulator(PlatformSimulator):
         self._last_topic[tid] = topic
 
 
-def _required(params: Mapping[str, str], name: str) -> str:
-    value = params.get(name)
-    if not value:
-        raise TopFault(40, "Missing Required Arguments", f"missing-parameter:{name}", f"{name} is required")
-    return value
-
-
 def _only(trade: Mapping[str, Any], fields: list[str]) -> dict[str, Any]:
     """The trade restricted to the requested top-level fields (`orders` brings every sub-order field)."""
     wanted = {f.strip() for f in fields if f.strip()}
@@ -557,9 +446,8 @@ def _only(trade: Mapping[str, Any], fields: list[str]) -> dict[str, Any]:
     return shown
 
 
-_Handler = Callable[[TmallSimulator, Mapping[str, str], str | None], dict[str, Any]]
 # method -> (handler, needs a session)
-_HANDLERS: dict[str, tuple[_Handler, bool]] = {
+_HANDLERS: dict[str, tuple[TopApi, bool]] = {
     "taobao.trades.sold.increment.get": (TmallSimulator._increment_get, True),
     "taobao.trade.fullinfo.get": (TmallSimulator._fullinfo_get, True),
     "taobao.tmc.messages.consume": (TmallSimulator._tmc_consume, False),

@@ -1,8 +1,8 @@
 """A local TOP router for the distribution APIs, with the brand as supplier: signed calls in, TOP answers out.
 
 What it does like TOP (platforms.md §1.1–1.2, §2):
-- one endpoint, `/router/rest`; checks app key, timestamp (GMT+8, ±10 minutes), `v`, session and signature
-  (md5 / hmac / hmac-sha256, the Tmall signing module) before any API runs, and answers `error_response`;
+- one endpoint, `/router/rest`, behind the same TOP router as the Tmall simulator (`connectors.tmall.top_router`:
+  app key, timestamp, `v`, session and signature checked before any API runs, `error_response` answers);
 - `taobao.fenxiao.orders.get`: the session's 代销 purchase orders by creation or update time (span ≤ 7 days),
   sorted by modified time descending, `page_size` ≤ 50, `total_results`; or one by `purchase_order_id`;
 - `taobao.daifa.supplier.order.query`: 代发单s of a `supplier_id` by 分单时间 (span ≤ 30 days, no total), by
@@ -29,15 +29,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.sdk.simulator import OrderSpec, PlatformSimulator, SimRequest, SimResponse
-from connectors.tmall.client import ALREADY_SHIPPED_SUB_CODE, response_key
-from connectors.tmall.signing import SIGN_METHODS, verify
-from connectors.tmall.simulator import TopFault
+from connectors.sdk.simulator import OrderSpec
+from connectors.tmall.client import ALREADY_SHIPPED_SUB_CODE
+from connectors.tmall.top_router import TopApi, TopFault, TopRouterSimulator, required
 from connectors.tmall_fenxiao.normalise import daifa_order_id
 from schemas.money import fen_to_yuan, yuan_to_fen
 from schemas.timeutil import from_shanghai_text, to_shanghai_text, utc_now
 
-ROUTER_PATH = "/router/rest"
 TMC_GROUP = "omnihub-fenxiao"
 SENDABLE = "WAIT_SELLER_SEND_GOODS"
 SHIPPED = "WAIT_BUYER_CONFIRM_GOODS"
@@ -51,16 +49,9 @@ def _mask_phone(phone: str) -> str:
     return "*" * max(len(phone) - 4, 3) + phone[-4:]
 
 
-def _required(params: Mapping[str, str], name: str) -> str:
-    value = params.get(name)
-    if not value:
-        raise TopFault(40, "Missing Required Arguments", f"missing-parameter:{name}", f"{name} is required")
-    return value
-
-
 def _time_param(params: Mapping[str, str], name: str) -> datetime:
     try:
-        return from_shanghai_text(_required(params, name))
+        return from_shanghai_text(required(params, name))
     except ValueError as exc:
         raise TopFault(41, "Invalid Arguments", f"isv.invalid-parameter:{name}", "yyyy-MM-dd HH:mm:ss") from exc
 
@@ -72,7 +63,7 @@ def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
         raise TopFault(41, "Invalid Arguments", f"isv.invalid-parameter:{name}", "not a number") from exc
 
 
-class FenxiaoSimulator(PlatformSimulator):
+class FenxiaoSimulator(TopRouterSimulator):
     channel: ClassVar[str] = "tmall_fenxiao"
 
     def __init__(
@@ -86,13 +77,15 @@ class FenxiaoSimulator(PlatformSimulator):
         timestamp_tolerance: timedelta | None = timedelta(minutes=10),
     ) -> None:
         super().__init__(
-            app_key=app_key, app_secret=app_secret, shop_tokens=shop_tokens or {"2200000101": "sim-supplier-1"}
+            app_key=app_key,
+            app_secret=app_secret,
+            shop_tokens=shop_tokens or {"2200000101": "sim-supplier-1"},
+            now=now,
+            timestamp_tolerance=timestamp_tolerance,
         )
         self.supplier_ids = dict(supplier_ids or {shop: f"77{shop[-6:]}" for shop in self.shop_tokens})
         self.extra = {f"daifa_supplier_id:{shop}": sid for shop, sid in self.supplier_ids.items()}
         self.extra["tmc_group"] = TMC_GROUP
-        self.now = now
-        self.timestamp_tolerance = timestamp_tolerance
         self._pos: dict[str, dict[str, Any]] = {}
         self._po_shop: dict[str, str] = {}
         self._scp: dict[str, dict[str, Any]] = {}  # scp_order_id -> 代发单 (with address_do)
@@ -103,52 +96,8 @@ class FenxiaoSimulator(PlatformSimulator):
         self._next_tid = 3_800_000_000_000_000_000
         self._next_message_id = 2_000_000_000_001
 
-    # --- HTTP ----------------------------------------------------------------------------------------
-    def handle(self, request: SimRequest) -> SimResponse:
-        if request.path.rstrip("/") != ROUTER_PATH:
-            return SimResponse.of_json({"error": "not found"}, status=404)
-        params = {**dict(request.query), **request.form()} if request.body else dict(request.query)
-        method = params.get("method", "")
-        try:
-            shop_id = self._check_system_params(params)
-            with self.lock:
-                handler, _ = _HANDLERS[method]
-                body = handler(self, params, shop_id)
-        except TopFault as fault:
-            return SimResponse.of_json(fault.body())
-        return SimResponse.of_json({response_key(method): body})
-
-    def _check_system_params(self, params: Mapping[str, str]) -> str | None:
-        method = params.get("method")
-        if not method:
-            raise TopFault(21, "Missing Method")
-        if method not in _HANDLERS:
-            raise TopFault(22, "Invalid Method")
-        if params.get("app_key") != self.app_key:
-            raise TopFault(29, "Invalid App Key")
-        if not params.get("sign"):
-            raise TopFault(24, "Missing Signature")
-        if params.get("sign_method") not in SIGN_METHODS:
-            raise TopFault(25, "Invalid Signature", "isv.invalid-sign-method", "unsupported sign_method")
-        try:
-            sent = from_shanghai_text(params.get("timestamp") or "")
-        except ValueError as exc:
-            raise TopFault(31, "Invalid Timestamp") from exc
-        if self.timestamp_tolerance is not None and abs(self.now() - sent) > self.timestamp_tolerance:
-            raise TopFault(31, "Invalid Timestamp", "isv.invalid-timestamp", "timestamp too far from server time")
-        if params.get("v") != "2.0":
-            raise TopFault(32, "Missing Version")
-        if not verify(params, self.app_secret):
-            raise TopFault(25, "Invalid Signature")
-        session = params.get("session")
-        if not session:
-            if _HANDLERS[method][1]:
-                raise TopFault(26, "Missing Session")
-            return None
-        for shop_id, token in self.shop_tokens.items():
-            if token == session:
-                return shop_id
-        raise TopFault(27, "Invalid Session", "invalid-sessionkey", "session not found")
+    def api_methods(self) -> Mapping[str, tuple[TopApi, bool]]:
+        return _HANDLERS
 
     # --- 供销 APIs ------------------------------------------------------------------------------------
     def _orders_get(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
@@ -178,9 +127,9 @@ class FenxiaoSimulator(PlatformSimulator):
 
     def _offline_send(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
         tid, out_sid, company = (
-            _required(params, "tid"),
-            _required(params, "out_sid"),
-            _required(params, "company_code"),
+            required(params, "tid"),
+            required(params, "out_sid"),
+            required(params, "company_code"),
         )
         po = self._pos.get(tid)
         if po is None or self._po_shop[tid] != shop_id:
@@ -204,7 +153,7 @@ class FenxiaoSimulator(PlatformSimulator):
 
     # --- 代发 APIs ------------------------------------------------------------------------------------
     def _supplier(self, params: Mapping[str, str], shop_id: str | None) -> str:
-        supplier_id = _required(params, "supplier_id")
+        supplier_id = required(params, "supplier_id")
         if shop_id is None or self.supplier_ids.get(shop_id) != supplier_id:
             raise TopFault(
                 15, "Remote service error", "isv.daifa-supplier-mismatch", "supplier_id is not the session's"
@@ -236,9 +185,9 @@ class FenxiaoSimulator(PlatformSimulator):
 
     def _daifa_consign(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
         self._supplier(params, shop_id)
-        ids = [i.strip() for i in _required(params, "scp_order_ids").split(",") if i.strip()]
+        ids = [i.strip() for i in required(params, "scp_order_ids").split(",") if i.strip()]
         try:
-            package = json.loads(_required(params, "package_list"))[0]
+            package = json.loads(required(params, "package_list"))[0]
             out_sid, company = str(package["out_sid"]), str(package["company_code"])
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise TopFault(41, "Invalid Arguments", "isv.invalid-parameter:package_list", "bad package") from exc
@@ -303,12 +252,12 @@ class FenxiaoSimulator(PlatformSimulator):
         return body
 
     def _quantity_update(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        product_id = _required(params, "product_id")
+        product_id = required(params, "product_id")
         product = self._products(shop_id).get(product_id)
         if product is None:
             raise TopFault(15, "Remote service error", "isv.product-not-exist", f"product {product_id} not found")
         incremental = params.get("type", "1") == "2"
-        quantities = [q.strip() for q in _required(params, "quantity").split(",")]
+        quantities = [q.strip() for q in required(params, "quantity").split(",")]
         properties = [p.strip() for p in params.get("properties", "").split(",") if p.strip()]
         skus = {s["properties"]: str(s["id"]) for s in product["skus"]["fenxiao_sku"]}
         if not properties or len(properties) != len(quantities) or any(p not in skus for p in properties):
@@ -332,7 +281,7 @@ class FenxiaoSimulator(PlatformSimulator):
         return {"messages": {"tmc_message": batch}} if batch else {}
 
     def _tmc_confirm(self, params: Mapping[str, str], shop_id: str | None) -> dict[str, Any]:
-        ids = {i.strip() for i in _required(params, "s_message_ids").split(",") if i.strip()}
+        ids = {i.strip() for i in required(params, "s_message_ids").split(",") if i.strip()}
         self._queue = [m for m in self._queue if str(m["id"]) not in ids]
         return {"is_success": True}
 
@@ -625,9 +574,8 @@ def _daifa_refusal(code: str, message: str) -> dict[str, Any]:
     return {"result": {"success": False, "error_code": code, "error_msg": message}}
 
 
-_Handler = Callable[[FenxiaoSimulator, Mapping[str, str], str | None], dict[str, Any]]
 # method -> (handler, needs a session)
-_HANDLERS: dict[str, tuple[_Handler, bool]] = {
+_HANDLERS: dict[str, tuple[TopApi, bool]] = {
     "taobao.fenxiao.orders.get": (FenxiaoSimulator._orders_get, True),
     "taobao.logistics.offline.send": (FenxiaoSimulator._offline_send, True),
     "taobao.daifa.supplier.order.query": (FenxiaoSimulator._daifa_query, True),
