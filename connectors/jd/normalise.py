@@ -21,7 +21,6 @@ Platform facts used (platforms.md §3.3):
 """
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,43 +29,11 @@ from connectors.jd.allocation import allocate
 from connectors.jd.receiver import build_receiver, first_text, text
 from connectors.jd.statuses import after_sale_status, order_status
 from connectors.sdk.errors import OrderInvalid
-from schemas.money import yuan_to_fen
+from connectors.sdk.fields import required_shanghai_time, shanghai_time, yuan
 from schemas.order import Order, OrderLine, RawPayloadRef, make_version
-from schemas.timeutil import from_shanghai_text
 
 CHANNEL = "jd"
 NO_INVOICE = "不需要开具发票"
-
-
-def fen(record: Mapping[str, Any], name: str, *, default: str | None = None) -> int:
-    value = record.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if default is None:
-            raise OrderInvalid(f"missing amount {name}")
-        value = default
-    if isinstance(value, bool):
-        raise OrderInvalid(f"amount {name} is not a yuan amount")
-    try:
-        return yuan_to_fen(value)
-    except ValueError as exc:
-        raise OrderInvalid(f"amount {name} is not a yuan amount") from exc
-
-
-def optional_time(record: Mapping[str, Any], name: str) -> datetime | None:
-    value = text(record.get(name))
-    if value is None:
-        return None
-    try:
-        return from_shanghai_text(value)
-    except ValueError as exc:
-        raise OrderInvalid(f"time {name} is not yyyy-MM-dd HH:mm:ss") from exc
-
-
-def required_time(record: Mapping[str, Any], name: str) -> datetime:
-    moment = optional_time(record, name)
-    if moment is None:
-        raise OrderInvalid(f"missing time {name}")
-    return moment
 
 
 def line_ids(sku_ids: list[str]) -> list[str]:
@@ -99,7 +66,7 @@ def _lines(order: Mapping[str, Any], goods_paid: int) -> list[OrderLine]:
     if not all(sku_ids):
         raise OrderInvalid("an item has no skuId")
     quantities = [_quantity(item, sku_id) for item, sku_id in zip(items, sku_ids, strict=True)]
-    prices = [fen(item, "jdPrice") for item in items]
+    prices = [yuan(item, "jdPrice") for item in items]
     shares = allocate(goods_paid, [p * q for p, q in zip(prices, quantities, strict=True)])
     lines = []
     for item, line_id, price, quantity, share in zip(items, line_ids(sku_ids), prices, quantities, shares, strict=True):
@@ -157,12 +124,12 @@ def _normalise(order: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef
     if buyer_id is None:
         raise OrderInvalid(f"JD order {order_id} has no open_id_buyer")
     is_cod = (text(order.get("payType")) or "").startswith("1")
-    paid_at = optional_time(order, "paymentConfirmTime")
-    freight = fen(order, "freightPrice", default="0")
-    paid = fen(order, "orderPayment") + fen(order, "balanceUsed", default="0")
+    paid_at = shanghai_time(order, "paymentConfirmTime")
+    freight = yuan(order, "freightPrice", default="0")
+    paid = yuan(order, "orderPayment") + yuan(order, "balanceUsed", default="0")
     lines = _lines(order, max(paid - freight, 0))
     goods = sum(line.unit_price * line.quantity for line in lines)
-    modified = required_time(order, "modified")
+    modified = required_shanghai_time(order, "modified")
     consignee: Any = order.get("consigneeInfo")
     consignee = consignee if isinstance(consignee, Mapping) else {}
     receiver = build_receiver(
@@ -190,7 +157,7 @@ def _normalise(order: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef
         freight_amount=freight,
         discount_amount=max(goods + freight - paid, 0),
         paid_amount=paid,
-        created_at=required_time(order, "orderStartTime"),
+        created_at=required_shanghai_time(order, "orderStartTime"),
         paid_at=paid_at,
         updated_at=modified,
         is_cod=is_cod,

@@ -28,10 +28,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.jd.allocation import allocate
-from connectors.jd.normalise import fen, line_ids
+from connectors.jd.normalise import line_ids
 from connectors.jd.receiver import build_receiver, first_text, text
 from connectors.jd_dps.statuses import after_sale_status, order_status
 from connectors.sdk.errors import OrderInvalid
+from connectors.sdk.fields import yuan
 from schemas.order import Distributor, FulfilmentMode, Order, OrderLine, RawPayloadRef, make_version
 from schemas.timeutil import from_shanghai_text, from_unix_millis
 
@@ -90,7 +91,7 @@ def _lines(details: list[Mapping[str, Any]], goods_paid: int) -> list[OrderLine]
     if not all(skus):
         raise OrderInvalid("a DPS line has no sku")
     quantities = [_quantity(d, sku) for d, sku in zip(details, skus, strict=True)]
-    prices = [fen(d, "jdPrice") for d in details]
+    prices = [yuan(d, "jdPrice") for d in details]
     shares = allocate(goods_paid, [p * q for p, q in zip(prices, quantities, strict=True)])
     lines = []
     for detail, line_id, sku, price, quantity, share in zip(
@@ -119,7 +120,7 @@ def _distributor(order_id: str, details: list[Mapping[str, Any]], lines: list[Or
     costs = [text(d.get("cost")) for d in details]
     settlement = None
     if all(costs):
-        settlement = sum(fen(d, "cost") * line.quantity for d, line in zip(details, lines, strict=True))
+        settlement = sum(yuan(d, "cost") * line.quantity for d, line in zip(details, lines, strict=True))
     return Distributor(
         distributor_id=JD_SELF_OPERATED_ID,
         name=JD_SELF_OPERATED_NAME,
@@ -150,8 +151,8 @@ def _normalise(order: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef
     buyer_id = first_text(order, "open_id_buyer", "xid_buyer")
     if buyer_id is None:
         raise OrderInvalid(f"DPS order {order_id} has no open_id_buyer")
-    freight = fen(order, "totalCarriage", default="0")
-    paid = fen(order, "pay")
+    freight = yuan(order, "totalCarriage", default="0")
+    paid = yuan(order, "pay")
     details = _details(order)
     lines = _lines(details, max(paid - freight, 0))
     goods = sum(line.unit_price * line.quantity for line in lines)

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.sdk.errors import OrderInvalid
+from schemas.money import yuan_to_fen
+from schemas.timeutil import from_shanghai_text
 
 IntegerReader = Callable[[object, str, str], int]
 """Reads an integer: (value, key, order_id) -> int, raising `OrderInvalid` when it is not one."""
@@ -125,3 +127,40 @@ def array(raw: Mapping[str, Any], key: str, order_id: str) -> list[Any]:
     if not isinstance(value, list):
         raise OrderInvalid(f"order {order_id} field {key} is not a list")
     return value
+
+
+# --- TOP and JOS (Taobao, Tmall 供销, JD): amounts as yuan text, times as Shanghai wall-clock text -------------
+
+
+def yuan(record: Mapping[str, Any], name: str, *, default: str | None = None) -> int:
+    """A yuan amount ("200.07", or a number) as integer fen; absent or blank takes `default`, else is refused."""
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if default is None:
+            raise OrderInvalid(f"missing amount {name}")
+        value = default
+    if isinstance(value, bool):
+        raise OrderInvalid(f"amount {name} is not a yuan amount")
+    try:
+        return yuan_to_fen(value)
+    except ValueError as exc:
+        raise OrderInvalid(f"amount {name} is not a yuan amount") from exc
+
+
+def shanghai_time(record: Mapping[str, Any], name: str) -> datetime | None:
+    """A `yyyy-MM-dd HH:mm:ss` Asia/Shanghai time as an aware datetime; None when absent or blank."""
+    value = record.get(name)
+    written = "" if value is None else str(value).strip()
+    if not written:
+        return None
+    try:
+        return from_shanghai_text(written)
+    except ValueError as exc:
+        raise OrderInvalid(f"time {name} is not yyyy-MM-dd HH:mm:ss") from exc
+
+
+def required_shanghai_time(record: Mapping[str, Any], name: str) -> datetime:
+    moment = shanghai_time(record, name)
+    if moment is None:
+        raise OrderInvalid(f"missing time {name}")
+    return moment

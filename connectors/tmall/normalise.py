@@ -19,16 +19,14 @@ Platform facts used (reference/platforms.md §1.5):
 """
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from connectors.sdk.errors import OrderInvalid
+from connectors.sdk.fields import required_shanghai_time, shanghai_time, yuan
 from connectors.tmall.statuses import after_sale_status, order_after_sale, order_status
-from schemas.money import yuan_to_fen
 from schemas.order import Order, OrderLine, RawPayloadRef, Receiver, make_version
-from schemas.timeutil import from_shanghai_text
 
 CHANNEL = "tmall"
 
@@ -45,35 +43,6 @@ def _id(record: Mapping[str, Any], name: str) -> str:
     if value is None:
         raise OrderInvalid(f"trade has no {name}")
     return value
-
-
-def _fen(record: Mapping[str, Any], name: str, *, default: str | None = None) -> int:
-    value = record.get(name, default)
-    if value is None or value == "":
-        if default is None:
-            raise OrderInvalid(f"missing amount {name}")
-        value = default
-    try:
-        return yuan_to_fen(value)
-    except ValueError as exc:
-        raise OrderInvalid(f"amount {name} is not a yuan amount") from exc
-
-
-def _optional_time(record: Mapping[str, Any], name: str) -> datetime | None:
-    value = _text(record.get(name))
-    if value is None:
-        return None
-    try:
-        return from_shanghai_text(value)
-    except ValueError as exc:
-        raise OrderInvalid(f"time {name} is not yyyy-MM-dd HH:mm:ss") from exc
-
-
-def _time(record: Mapping[str, Any], name: str) -> datetime:
-    moment = _optional_time(record, name)
-    if moment is None:
-        raise OrderInvalid(f"missing time {name}")
-    return moment
 
 
 def _is_cipher(value: str) -> bool:
@@ -155,8 +124,8 @@ def _line(sub: Mapping[str, Any]) -> OrderLine:
         channel_product_id=_text(sub.get("num_iid")),
         title=_text(sub.get("title")) or "",
         quantity=quantity,
-        unit_price=_fen(sub, "price"),
-        paid_amount=_fen(sub, paid_field),
+        unit_price=yuan(sub, "price"),
+        paid_amount=yuan(sub, paid_field),
         after_sale=after_sale_status(_text(sub.get("refund_status"))),
     )
 
@@ -180,11 +149,11 @@ def _normalise(trade: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef
     buyer_id = _text(trade.get("buyer_open_uid"))
     if buyer_id is None:
         raise OrderInvalid(f"trade {tid} has no buyer_open_uid")
-    modified = _time(trade, "modified")
+    modified = required_shanghai_time(trade, "modified")
     lines = [_line(sub) for sub in _sub_orders(trade)]
     goods = sum(line.unit_price * line.quantity for line in lines)
-    freight = _fen(trade, "post_fee", default="0")
-    paid = _fen(trade, "payment")
+    freight = yuan(trade, "post_fee", default="0")
+    paid = yuan(trade, "payment")
     trade_type = _text(trade.get("type")) or ""
     return Order(
         channel=CHANNEL,
@@ -201,8 +170,8 @@ def _normalise(trade: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef
         freight_amount=freight,
         discount_amount=max(goods + freight - paid, 0),
         paid_amount=paid,
-        created_at=_time(trade, "created"),
-        paid_at=_optional_time(trade, "pay_time"),
+        created_at=required_shanghai_time(trade, "created"),
+        paid_at=shanghai_time(trade, "pay_time"),
         updated_at=modified,
         is_presale=trade_type == "step" or _text(trade.get("step_trade_status")) is not None,
         is_cod=trade_type == "cod",

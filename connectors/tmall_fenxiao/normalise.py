@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.sdk.errors import OrderInvalid
+from connectors.sdk.fields import shanghai_time, yuan
 from connectors.tmall_fenxiao.statuses import (
     AFTER_SALE_PROGRESS,
     DISTRIBUTE_CANCELLED,
@@ -46,7 +47,6 @@ from connectors.tmall_fenxiao.statuses import (
     purchase_status,
     sub_order_after_sale,
 )
-from schemas.money import yuan_to_fen
 from schemas.order import (
     Distributor,
     FulfilmentMode,
@@ -57,7 +57,6 @@ from schemas.order import (
     Receiver,
     make_version,
 )
-from schemas.timeutil import from_shanghai_text
 
 CHANNEL = "tmall_fenxiao"
 DAIFA_PREFIX = "DF"
@@ -94,28 +93,8 @@ def _required(record: Mapping[str, Any], name: str, what: str) -> str:
     return value
 
 
-def _fen(record: Mapping[str, Any], name: str, *, default: str | None = None) -> int:
-    value = _text(record.get(name)) or default
-    if value is None:
-        raise OrderInvalid(f"missing amount {name}")
-    try:
-        return yuan_to_fen(value)
-    except ValueError as exc:
-        raise OrderInvalid(f"amount {name} is not a yuan amount") from exc
-
-
-def _time(record: Mapping[str, Any], name: str) -> datetime | None:
-    value = _text(record.get(name))
-    if value is None:
-        return None
-    try:
-        return from_shanghai_text(value)
-    except ValueError as exc:
-        raise OrderInvalid(f"time {name} is not yyyy-MM-dd HH:mm:ss") from exc
-
-
 def _required_time(record: Mapping[str, Any], name: str, what: str) -> datetime:
-    moment = _time(record, name)
+    moment = shanghai_time(record, name)
     if moment is None:
         raise OrderInvalid(f"{what} has no {name}")
     return moment
@@ -218,8 +197,8 @@ def _purchase_line(sub: Mapping[str, Any], fenxiao_id: str) -> OrderLine:
         channel_product_id=_text(sub.get("item_id")),
         title=_text(sub.get("title")) or "",
         quantity=_quantity(sub.get("num"), f"sub-purchase-order {line_id}"),
-        unit_price=_fen(sub, "price"),
-        paid_amount=_fen(sub, paid_field),
+        unit_price=yuan(sub, "price"),
+        paid_amount=yuan(sub, paid_field),
         after_sale=sub_order_after_sale(_text(sub.get("status")), _text(sub.get("order_200_status"))),
     )
 
@@ -231,15 +210,16 @@ def _purchase_order(po: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadR
     if trade_type is not None and trade_type != AGENT:
         raise OrderInvalid(f"{what} is {trade_type}, not a 代销 (AGENT) drop-ship purchase order")
     channel_status = _required(po, "status", what)
-    paid_at = _time(po, "pay_time")
-    status = purchase_status(channel_status, paid=paid_at is not None, consigned=_time(po, "consign_time") is not None)
+    paid_at = shanghai_time(po, "pay_time")
+    consigned_at = shanghai_time(po, "consign_time")
+    status = purchase_status(channel_status, paid=paid_at is not None, consigned=consigned_at is not None)
     lines = [_purchase_line(sub, fenxiao_id) for sub in _sub_list(po.get("sub_purchase_orders"))]
     if not lines:
         raise OrderInvalid(f"{what} has no sub-purchase-orders")
     goods = sum(line.unit_price * line.quantity for line in lines)
-    freight = _fen(po, "post_fee", default="0")
+    freight = yuan(po, "post_fee", default="0")
     has_payment = _text(po.get("distributor_payment")) is not None
-    paid = _fen(po, "distributor_payment") if has_payment else _fen(po, "total_fee") + freight
+    paid = yuan(po, "distributor_payment") if has_payment else yuan(po, "total_fee") + freight
     modified = _required_time(po, "modified", what)
     distributor_name = _required(po, "distributor_username", what)
     receiver_raw: Mapping[str, Any] = po["receiver"] if isinstance(po.get("receiver"), Mapping) else {}
@@ -337,8 +317,9 @@ def _daifa(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | Non
     lines = [_daifa_line(model, main_line) for model, _ in kept]
     statuses = [_daifa_line_status(model, assignment) for model, assignment in kept]
     status = combine_line_statuses(statuses)
-    moments = [t for m in models for t in (_time(m, n) for n in ("distribute_time", "pay_time", "consign_time")) if t]
-    distributed = [t for t in (_time(m, "distribute_time") for m in models) if t]
+    stamps = ("distribute_time", "pay_time", "consign_time")
+    moments = [t for m in models for t in (shanghai_time(m, name) for name in stamps) if t]
+    distributed = [t for t in (shanghai_time(m, "distribute_time") for m in models) if t]
     if not distributed:
         raise OrderInvalid(f"代发 order {parent_id} has no distribute_time")
     progress = sum(
@@ -358,7 +339,7 @@ def _daifa(raw: Mapping[str, Any], *, shop_id: str, raw_ref: RawPayloadRef | Non
         oaid=address.get("oaid"),
     )
     distributor_id = _required(models[0], "distributor_id", f"代发 order {parent_id}")
-    pay_times = [t for t in (_time(m, "pay_time") for m in models) if t]
+    pay_times = [t for t in (shanghai_time(m, "pay_time") for m in models) if t]
     channel_status = ",".join(
         sorted({f"{_text(m.get('order_status'))}/{a}" for m, a in zip(models, assignments, strict=True)})
     )

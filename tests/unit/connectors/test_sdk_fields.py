@@ -79,3 +79,23 @@ def test_mapping_and_array() -> None:
     assert fields.array({"l": [1]}, "l", "O1") == [1]
     with pytest.raises(OrderInvalid, match="order O1 field l is not a list"):
         fields.array({"l": {}}, "l", "O1")
+
+
+def test_yuan_amounts_become_fen_or_are_refused_by_name():
+    assert fields.yuan({"payment": "200.07"}, "payment") == 20007
+    assert fields.yuan({"payment": " "}, "payment", default="0.00") == 0
+    with pytest.raises(OrderInvalid, match="missing amount payment"):
+        fields.yuan({}, "payment")
+    for bad in ("12.345", "abc", True):
+        with pytest.raises(OrderInvalid, match="amount payment is not a yuan amount"):
+            fields.yuan({"payment": bad}, "payment")
+
+
+def test_shanghai_times_are_aware_and_blank_is_absent():
+    moment = fields.required_shanghai_time({"created": "2024-03-01 09:15:30"}, "created")
+    assert moment == datetime(2024, 3, 1, 1, 15, 30, tzinfo=UTC)
+    assert fields.shanghai_time({"created": ""}, "created") is None
+    with pytest.raises(OrderInvalid, match="missing time created"):
+        fields.required_shanghai_time({}, "created")
+    with pytest.raises(OrderInvalid, match="time created is not yyyy-MM-dd HH:mm:ss"):
+        fields.shanghai_time({"created": "01/03/2024"}, "created")
