@@ -46,10 +46,25 @@ schemas: install
 	$(PY) -m schemas.export
 
 # Lambda dependencies for the deployment package: manylinux wheels for the Lambda runtime, no Docker.
+# Bytecode is compiled by the runtime's own Python version (LAMBDA_PYTHON): Lambda's /opt and /var/task are
+# read-only, so a module without a matching .pyc is compiled from source at every cold start (bare boto3
+# took ~0.85 s that way instead of ~0.15 s). Layer bytecode is unchecked-hash (the layer never changes once
+# built); the code's is checked-hash, so an edited source file is never shadowed by stale bytecode.
+LAMBDA_PYTHON ?= $(or $(wildcard $(shell pyenv prefix 3.12 2>/dev/null)/bin/python3.12),python3.12)
+RUNTIME_PACKAGES := schemas hubcore connectors functions
+
 layer: install
 	rm -rf .build/layer && mkdir -p .build/layer/python
-	$(VENV)/bin/pip install -q --target .build/layer/python --platform manylinux2014_x86_64 \
+	$(VENV)/bin/pip install -q --no-compile --target .build/layer/python --platform manylinux2014_x86_64 \
 		--python-version 3.12 --only-binary=:all: --implementation cp -r requirements-lambda.lock
+	@if command -v $(LAMBDA_PYTHON) >/dev/null && $(LAMBDA_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+		$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash .build/layer/python >/dev/null; \
+		$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode checked-hash $(RUNTIME_PACKAGES) >/dev/null; \
+		echo "layer and code compiled to python3.12 bytecode"; \
+	else \
+		echo "WARNING: no Python 3.12 found as '$(LAMBDA_PYTHON)' (set LAMBDA_PYTHON=/path/to/python3.12):"; \
+		echo "         the package ships without bytecode and every cold start compiles it from source."; \
+	fi
 
 synth: layer
 	npx --yes aws-cdk@2 synth --app "$(PY) -m infra_cdk.app" --output cdk.out
@@ -57,8 +72,9 @@ synth: layer
 deploy: layer
 	npx --yes aws-cdk@2 deploy --app "$(PY) -m infra_cdk.app" --output cdk.out $(ARGS)
 
-bench: install
-	$(PY) -m localhub.cli bench $(ARGS)
+# Cold starts are measured in the deployment package that `make layer` builds.
+bench: install layer
+	LAMBDA_PYTHON=$(LAMBDA_PYTHON) $(PY) -m localhub.cli bench $(ARGS)
 
 lock:
 	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -2,8 +2,10 @@
 
 Code: one asset of the repository's runtime packages, chosen by an allow-list (gitignore syntax), so a
 new top-level directory never leaks into the deployment package. Dependencies: one layer from
-`.build/layer`, made by `make layer` (pip, manylinux2014_x86_64 wheels for CPython 3.12). Unit-test synths
-set the context flag `omnihub:placeholder-layer` and get an empty, clearly marked layer instead.
+`.build/layer`, made by `make layer` (pip, manylinux2014_x86_64 wheels for CPython 3.12). `make layer` also
+compiles the layer and the code to 3.12 bytecode, which both ship: Lambda cannot write a bytecode cache, so
+without it every cold start compiles every module from source. Unit-test synths set the context flag
+`omnihub:placeholder-layer` and get an empty, clearly marked layer instead.
 """
 
 from pathlib import Path
@@ -17,13 +19,15 @@ from infra_cdk.naming import pin_logical_id
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12  # the layer's wheels are cp312 (Makefile `layer`: --python-version 3.12)
 ARCHITECTURE = lambda_.Architecture.X86_64  # the layer's wheels are manylinux2014_x86_64
+BYTECODE_TAG = "cpython-312"  # `make layer` compiles the layer and the code with LAMBDA_PYTHON (3.12)
 
 RUNTIME_PACKAGES = ("schemas", "hubcore", "connectors", "functions", "config")
 CODE_EXCLUDE = [
     "/*",
     *(f"!/{package}" for package in RUNTIME_PACKAGES),
-    "__pycache__",
+    # Only bytecode for the runtime's Python (`make layer` compiles it): the rest would be dead weight.
     "*.pyc",
+    f"!*.{BYTECODE_TAG}.pyc",
     ".mypy_cache",
     ".pytest_cache",
     ".ruff_cache",
@@ -60,6 +64,16 @@ class LambdaPackaging(Construct):
             Annotations.of(self).add_warning_v2(
                 "omnihub:placeholder-layer", "Synthesized with the placeholder layer; this template is not deployable."
             )
+        elif not self.has_runtime_bytecode(layer_dir):
+            Annotations.of(self).add_warning_v2(
+                "omnihub:layer-bytecode",
+                f"The layer holds no {BYTECODE_TAG} bytecode: every cold start compiles the dependencies from "
+                "source (bare boto3: ~0.85 s instead of ~0.15 s). Run `make layer` with Python 3.12 available.",
+            )
+
+    @staticmethod
+    def has_runtime_bytecode(layer_dir: Path) -> bool:
+        return (layer_dir / "python" / "boto3" / "__pycache__" / f"__init__.{BYTECODE_TAG}.pyc").is_file()
 
     @staticmethod
     def _layer_dir() -> Path:
