@@ -69,8 +69,10 @@ def _cold_starts(runs: int) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYDANTIC_DISABLE_PLUGINS"] = "1"
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    baseline, results = cold_start.measure(handlers, env, runs=runs)
+    runtime = cold_start.probe_runtime(env)
+    baseline, results = cold_start.measure(handlers, runtime, runs=runs)
     return {
+        "measured_in": runtime.description,
         "boto3_seconds": baseline,
         "functions": [{"handler": r.handler, "seconds": r.seconds, "ratio": r.ratio_to_boto3} for r in results],
     }
@@ -155,7 +157,10 @@ def _verdict(ok: bool) -> str:
 
 def _print(console: Console, result: dict[str, Any]) -> None:
     cold = result["cold_start"]
-    table = Table(title=f"Cold start (import + init), bare boto3 = {cold['boto3_seconds'] * 1000:.0f} ms")
+    table = Table(
+        title=f"Cold start (import + init), bare boto3 = {cold['boto3_seconds'] * 1000:.0f} ms",
+        caption=f"measured in the {cold['measured_in']}",
+    )
     for column in ("handler", "ms", "× boto3", ""):
         table.add_column(column)
     for row in cold["functions"]:
