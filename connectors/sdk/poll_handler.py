@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from connectors.sdk.contracts import PollingConnector
 from connectors.sdk.ingest import Ingestor, IngestResult
 from connectors.sdk.polling import run_message_poll, run_window_poll
-from connectors.sdk.runtime import ChannelNotConfigured, load_connector
+from connectors.sdk.runtime import ChannelNotConfigured, connector_class, load_connector
 from hubcore.adapters.checkpoints import DynamoCheckpointStore
 from hubcore.adapters.event_bus import EventBridgePublisher
 from hubcore.adapters.orders_table import OrdersTable
@@ -52,6 +52,7 @@ def _count(outcomes: list[IngestResult], into: dict[str, int]) -> None:
 
 def make_poll_handler(channel: str, *, clock: Callable[[], datetime] = utc_now) -> LambdaHandler:
     """Build the scheduled poller of `channel`. `clock` exists for tests that drive a simulator's time."""
+    connector_class(channel)  # loaded at init: see `connector_class`
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics

@@ -43,6 +43,13 @@ def api_base_url(channel: str) -> str:
 _connectors: dict[str, Connector] = {}
 
 
+def connector_class(channel: str) -> type[Connector]:
+    """The channel's connector class. A channel's own handlers call this at import, so its code (signing,
+    normalising, the HTTP client) loads in the Lambda init phase rather than in the first request."""
+    cls: type[Connector] = import_dotted(manifest_for(channel).connector_class)
+    return cls
+
+
 def load_connector(channel: str) -> Connector:
     """The channel's connector, reused across invocations while its credentials and gateway stay the same
     (building one opens a new HTTP client: ~20 ms of TLS setup per call otherwise)."""
@@ -50,7 +57,6 @@ def load_connector(channel: str) -> Connector:
     cached = _connectors.get(channel)
     if cached is not None and cached.credentials == credentials and cached.api_base_url == base_url.rstrip("/"):
         return cached
-    connector_class = import_dotted(manifest_for(channel).connector_class)
-    connector: Connector = connector_class(credentials, base_url)
+    connector: Connector = connector_class(channel)(credentials, base_url)
     _connectors[channel] = connector
     return connector

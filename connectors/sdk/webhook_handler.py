@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connectors.sdk.contracts import WebhookConnector, WebhookRequest
 from connectors.sdk.ingest import Ingestor
-from connectors.sdk.runtime import load_connector
+from connectors.sdk.runtime import connector_class, load_connector
 from connectors.sdk.webhook import process_webhook
 from hubcore.adapters.event_bus import EventBridgePublisher
 from hubcore.adapters.orders_table import OrdersTable
@@ -42,6 +42,8 @@ def to_webhook_request(event: dict[str, Any]) -> WebhookRequest:
 
 
 def make_webhook_handler(channel: str) -> LambdaHandler:
+    connector_class(channel)  # loaded at init: see `connector_class`
+
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
