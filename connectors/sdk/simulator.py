@@ -140,6 +140,9 @@ class PlatformSimulator(ABC):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes; with Nagle's algorithm on, a keep-alive client's delayed
+            # ACK holds each body back ~40 ms on loopback. A platform's gateway has no such stall.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
