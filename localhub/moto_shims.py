@@ -23,6 +23,22 @@ Shims (each covered by `tests/workflows/test_moto_shims.py`):
 4. `asl_parse_cache` — moto lexes and parses the ASL definition with ANTLR for every execution (about half
    of a workflow's CPU). The parse tree of a definition is cached; the evaluation components are still
    built fresh for each execution from it, so executions share no state.
+5. `dynamodb_partition_query` — moto answers a `Query` on a table's own key by sorting every item of the
+   table (`Table.all_items`, Python-level `DynamoType` comparisons) and then keeping the one partition asked
+   for, so each query costs time proportional to the whole table and a day of orders becomes quadratic (a
+   quarter of the demo's CPU). The shim hands moto's own `Table.query` a view of the table whose
+   `all_items()` is just that partition; index queries and everything else are moto's code unchanged.
+6. `stepfunctions_client_reuse` — moto's Step Functions interpreter builds a new boto3 Lambda client for every
+   task it runs (`boto_client_for`, ~10 ms of CPU each). One client per region and endpoint is kept instead;
+   boto3 clients are thread-safe and these carry no per-execution state (moto ignores the state credentials).
+7. `jsonpath_parse_cache` — moto's Step Functions (`extract_json`) and EventBridge (input paths) compile each
+   JSONPath with a fresh jsonpath-ng parser, which rebuilds its PLY tables every time. Compiled expressions
+   are immutable, so they are cached by path.
+8. `dynamodb_attribute_values` — moto serialises every response by walking the botocore shape model, and for
+   each DynamoDB `AttributeValue` it tries every member (S, N, B, SS, ... L) through six alias providers,
+   which made serialising items a seventh of the demo's CPU. A DynamoDB attribute value is already in wire
+   form (`{"S": "..."}`), so the shim writes it out directly, with the generic serialiser's own conversions
+   (strings `str()`-ed, blobs base64-encoded, M and L recursively); anything else takes moto's path.
 
 Handlers run with the process environment (the local hub exports the functions' shared `OMNIHUB_*`
 variables), not with each function's own `Environment`: os.environ cannot differ per thread.
@@ -31,6 +47,7 @@ Use `install(...)`/`uninstall()` or `with shims(...):`. Installing twice replace
 """
 
 import copy
+import functools
 import importlib
 import importlib.util
 import json
@@ -39,13 +56,20 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import jsonpath_ng.ext
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.models import botocore_stubber
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils import json_path
 
 from localhub.lambda_runtime import LocalLambdaContext, function_name_of, resolve_handler
 
@@ -132,6 +156,112 @@ def _cached_parse(definition: str) -> tuple[Any, Any]:
     return Preprocessor().visit(tree), tree
 
 
+_original_query: Callable[..., Any] | None = None
+
+
+class _Partition:
+    """A table as moto's `Table.query` sees it, narrowed to one partition: `all_items()` returns only the items
+    under `hash_key` (moto's query sorts them by range key itself). Every other attribute is the table's own."""
+
+    def __init__(self, table: Table, hash_key: DynamoType) -> None:
+        self._table = table
+        self._hash_key = hash_key
+
+    def all_items(self) -> list[Any]:
+        found = self._table.items.get(self._hash_key)  # .get: the table's defaultdict must not grow a partition
+        if found is None:
+            return []
+        if not self._table.range_key_attr:
+            return [found]
+        return list(found.values())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+def _partition_query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    assert _original_query is not None
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    if index_name or hash_key is None:
+        return _original_query(self, hash_key, *args, **kwargs)
+    return _original_query(_Partition(self, hash_key), hash_key, *args, **kwargs)
+
+
+_original_boto_client_for: Callable[..., Any] | None = None
+_step_function_clients: dict[tuple[str, str, bool, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _reused_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    assert _original_boto_client_for is not None
+    key = (region, service, bool(botocore_stubber.enabled), str(moto_server_port()))
+    with _clients_lock:
+        client = _step_function_clients.get(key)
+        if client is None:
+            client = _step_function_clients[key] = _original_boto_client_for(region, service, state_credentials)
+    return client
+
+
+_original_jsonpath_parse: Callable[[str], Any] | None = None
+_original_sfn_jsonpath_parse: Callable[[str], Any] | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_jsonpath(path: str) -> Any:
+    assert _original_jsonpath_parse is not None
+    return _original_jsonpath_parse(path)
+
+
+_original_serialize_structure: Callable[..., Any] | None = None
+_STRING_MEMBERS = frozenset({"S", "N"})
+_AS_IS_MEMBERS = frozenset({"NULL", "BOOL"})
+
+
+def _attribute_value(serializer: BaseJSONSerializer, value: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What moto's generic JSON serialiser makes of a DynamoDB AttributeValue dict, or None if it is not one."""
+    out: dict[str, Any] = {}
+    for member, inner in value.items():
+        if inner is None:
+            continue
+        if member in _STRING_MEMBERS:
+            out[member] = str(inner)
+        elif member in _AS_IS_MEMBERS:
+            out[member] = inner
+        elif member == "B":
+            out[member] = serializer._base64(inner)
+        elif member in ("SS", "NS"):
+            out[member] = [str(element) for element in inner]
+        elif member == "BS":
+            out[member] = [serializer._base64(element) for element in inner]
+        elif member == "M" and isinstance(inner, Mapping):
+            mapped = {name: _attribute_value(serializer, element) for name, element in inner.items()}
+            if any(element is None for element in mapped.values()):
+                return None
+            out[member] = mapped
+        elif member == "L" and isinstance(inner, list):
+            listed = [_attribute_value(serializer, element) for element in inner]
+            if any(element is None for element in listed):
+                return None
+            out[member] = listed
+        else:
+            return None
+    return out
+
+
+def _serialize_structure(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    assert _original_serialize_structure is not None
+    if key and shape.name == "AttributeValue" and isinstance(value, Mapping) and _no_transformers(self):
+        direct = _attribute_value(self, value)
+        if direct is not None:
+            serialized[self.get_serialized_name(shape, key)] = direct
+            return
+    _original_serialize_structure(self, serialized, value, shape, key)
+
+
+def _no_transformers(serializer: BaseJSONSerializer) -> bool:
+    return not getattr(getattr(serializer, "_value_picker", None), "response_transformers", None)
+
+
 def _importable(handler: str) -> bool:
     top = handler.split(".", 1)[0]
     try:
@@ -204,7 +334,9 @@ def _run_quietly(target: Invoker, function_name: str, event: dict[str, Any]) -> 
 
 def install(dispatch: Dispatch = None) -> None:
     """Route moto's Lambda invocations to in-process handlers (see the module docstring)."""
-    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse
+    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
+    global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
+    global _original_serialize_structure
     with _lock:
         _dispatch = dispatch
         if _original_invoke is None:
@@ -218,10 +350,22 @@ def install(dispatch: Dispatch = None) -> None:
             dynamodb_models.copy = _TablesNotCopied()  # type: ignore[assignment]
             _original_parse = AmazonStateLanguageParser.parse
             AmazonStateLanguageParser.parse = staticmethod(_cached_parse)  # type: ignore[method-assign]
+            _original_query = Table.query
+            Table.query = _partition_query  # type: ignore[method-assign]
+            _original_boto_client_for = lambda_eval_utils.boto_client_for
+            lambda_eval_utils.boto_client_for = _reused_boto_client_for
+            _original_jsonpath_parse = jsonpath_ng.ext.parse
+            _original_sfn_jsonpath_parse = json_path.parse
+            jsonpath_ng.ext.parse = _cached_jsonpath
+            json_path.parse = _cached_jsonpath
+            _original_serialize_structure = BaseJSONSerializer._serialize_type_structure
+            BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse
+    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
+    global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
+    global _original_serialize_structure
     with _lock:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
@@ -231,10 +375,22 @@ def uninstall() -> None:
             dynamodb_models.copy = copy
             AmazonStateLanguageParser.parse = staticmethod(_original_parse)  # type: ignore[method-assign,arg-type,assignment]
             _parse_trees.clear()
+            Table.query = _original_query  # type: ignore[method-assign,assignment]
+            lambda_eval_utils.boto_client_for = _original_boto_client_for  # type: ignore[assignment]
+            _step_function_clients.clear()
+            jsonpath_ng.ext.parse = _original_jsonpath_parse  # type: ignore[assignment]
+            json_path.parse = _original_sfn_jsonpath_parse  # type: ignore[assignment]
+            _cached_jsonpath.cache_clear()
+            BaseJSONSerializer._serialize_type_structure = _original_serialize_structure  # type: ignore[method-assign,assignment]
         _original_invoke = None
         _original_dynamodb_call = None
         _original_transact = None
         _original_parse = None
+        _original_query = None
+        _original_boto_client_for = None
+        _original_jsonpath_parse = None
+        _original_sfn_jsonpath_parse = None
+        _original_serialize_structure = None
         _dispatch = None
 
 

@@ -262,3 +262,114 @@ def test_the_asl_is_parsed_once_per_definition_and_executions_stay_independent(h
             outputs.append(json.loads(wait_execution(execution["executionArn"])["output"]))
     assert outputs == [{"n": 1}, {"n": 2}, {"n": 3}]
     assert len(parses) == 1
+
+
+def _keyed_table(name: str) -> "object":
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-kind",
+                "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for p in range(5):
+        for s in (3, 1, 4, 0, 2):
+            item = {"pk": {"S": f"P{p}"}, "sk": {"S": f"S{s}"}, "kind": {"S": "odd" if s % 2 else "even"}}
+            dynamodb.put_item(TableName=name, Item=item)
+    return dynamodb
+
+
+def _queries(dynamodb) -> list[object]:
+    def pages(**args) -> list[object]:
+        out = []
+        while True:
+            page = dynamodb.query(TableName="shim-partition", **args)
+            out.append((page["Items"], page.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in page:
+                return out
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    pk = {":pk": {"S": "P2"}}
+    return [
+        pages(KeyConditionExpression="pk = :pk", ExpressionAttributeValues=pk),
+        pages(KeyConditionExpression="pk = :pk", ExpressionAttributeValues=pk, ScanIndexForward=False, Limit=2),
+        pages(KeyConditionExpression="pk = :pk AND sk > :s", ExpressionAttributeValues={**pk, ":s": {"S": "S1"}}),
+        pages(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+            FilterExpression="kind = :k",
+            ExpressionAttributeValues={**pk, ":s": {"S": "S"}, ":k": {"S": "odd"}},
+        ),
+        pages(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "nobody"}}),
+        pages(IndexName="by-kind", KeyConditionExpression="kind = :k", ExpressionAttributeValues={":k": {"S": "odd"}}),
+    ]
+
+
+def test_a_query_on_the_table_key_reads_one_partition_and_answers_as_moto_does(hub_aws):
+    # Given a table of five partitions, queried once by moto alone
+    dynamodb = _keyed_table("shim-partition")
+    expected = _queries(dynamodb)
+    # When the same queries run with the shims installed
+    with moto_shims.shims():
+        answered = _queries(dynamodb)
+        count = dynamodb.scan(TableName="shim-partition", Select="COUNT")["Count"]
+    # Then every page (items, order, paging keys, the filtered and the index query) is the same, and the
+    # table still holds its 25 items
+    assert answered == expected
+    assert [len(items) for items, _ in expected[0]] == [5]
+    assert count == 25
+
+
+def test_attribute_values_of_every_type_read_back_as_moto_serialises_them(hub_aws):
+    dynamodb = _keyed_table("shim-partition")
+    item = {
+        "pk": {"S": "every-type"},
+        "sk": {"S": "1"},
+        "s": {"S": "文字"},
+        "empty": {"S": ""},
+        "n": {"N": "-12.50"},
+        "b": {"B": b"\x00\x01bytes"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2.5"]},
+        "bs": {"BS": [b"x", b"y"]},
+        "m": {"M": {"inner": {"L": [{"N": "1"}, {"M": {"deep": {"BOOL": False}}}, {"NULL": True}]}}},
+        "l": {"L": [{"S": "x"}, {"B": b"z"}, {"SS": ["q"]}]},
+        "t": {"BOOL": True},
+    }
+    dynamodb.put_item(TableName="shim-partition", Item=item)
+    key = {"pk": {"S": "every-type"}, "sk": {"S": "1"}}
+    by_moto = dynamodb.get_item(TableName="shim-partition", Key=key)["Item"]
+    with moto_shims.shims():
+        shimmed = dynamodb.get_item(TableName="shim-partition", Key=key)["Item"]
+        queried = dynamodb.query(
+            TableName="shim-partition",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "every-type"}},
+        )["Items"]
+    assert shimmed == by_moto == item
+    assert queried == [item]
+
+
+def test_step_functions_reuse_one_lambda_client_and_compiled_json_paths(hub_aws):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    original_client_for, original_parse = lambda_eval_utils.boto_client_for, json_path.parse
+    with moto_shims.shims():
+        first = lambda_eval_utils.boto_client_for(region=REGION, service="lambda", state_credentials=None)
+        again = lambda_eval_utils.boto_client_for(region=REGION, service="lambda", state_credentials=None)
+        assert first is again
+        assert json_path.parse("$.order_key") is json_path.parse("$.order_key")
+        assert json_path.extract_json("$.a.b", {"a": {"b": 7}}) == 7
+    assert lambda_eval_utils.boto_client_for is original_client_for
+    assert json_path.parse is original_parse
