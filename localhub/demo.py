@@ -6,6 +6,7 @@ out to a simulated warehouse and back to each platform as a shipment write-back.
 and a check of every order's end state against the plan; any surprise makes the command exit non-zero.
 """
 
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from connectors.registry import import_dotted, manifests
+from connectors.sdk.poll_handler import POLL_SAFETY_LAG_ENV
 from connectors.sdk.simulator import PlatformSimulator
 from functions.stock_sync.seeding import seed_from_simulators
 from functions.workflow.logic.routing import load_network
@@ -57,7 +59,13 @@ class Platform:
 
 # Demo data the profiles' kit defaults do not fit: the POS sells through two flagship stores of the network.
 DEMO_STORES = ("ST-SH-01", "ST-BJ-01")
-POLL_EVERY_SECONDS = 3.0  # how often the demo fires the pollers while it waits (production: every few minutes)
+# Production polls every few minutes and each window re-reads the last minute (`window_overlap`). The demo's hour
+# of orders streams in about a minute, so firing the pollers every few seconds re-read each polled order several
+# times over; it fires them every STREAM_POLL_SECONDS while streaming, and while it waits only once a platform-side
+# change is old enough to be inside a poll window (POLL_FALLBACK_SECONDS: a fire anyway, if orders still wait).
+STREAM_POLL_SECONDS = 30.0
+POLL_FALLBACK_SECONDS = 10.0
+STATE_POLL_SECONDS = 0.25  # how long the demo pauses between reads of an order it waits for
 DRIFT_SKU = "KT-17L"  # the platform that drifts shows 3 units fewer of this SKU than the hub pushed
 
 
@@ -133,6 +141,7 @@ class DemoRun:
         self.explained: dict[str, tuple[Anomaly, int, dict[str, Any]]] = {}  # order key -> its decision
         self.drifted = ""
         self.duplicate_statuses: list[list[int]] = []
+        self.pollers = PollerPacer(platform)
 
     def state(self, key: str) -> str:
         response = self.http.get(f"/orders/{key}")
@@ -158,9 +167,9 @@ class DemoRun:
         for planned in self.plan.orders:
             self._place(planned)
             progress.advance(task)
-            if planned.index % 25 == 24:
-                self.platform.hub.fire_schedules(pollers_only=True)
-        self.platform.hub.fire_schedules(pollers_only=True)
+            if self.pollers.since_last_fire() >= STREAM_POLL_SECONDS:
+                self.pollers.fire()
+        self.pollers.fire()
         self._forge()
 
     def _place(self, planned: PlannedOrder) -> None:
@@ -169,6 +178,7 @@ class DemoRun:
         channel_order_id = simulator.place_order(planned.spec, paid=paid)
         key = order_key(planned.channel, planned.spec.shop_id, channel_order_id)
         self.keys[planned.index] = key
+        self.pollers.changed(key)
         if planned.anomaly in (Anomaly.REFUND_BEFORE_SHIPMENT, Anomaly.MERGED_FIRST):
             self.platform.hub.warehouse.hold(key)  # a refund or a merge must find the parcel not yet shipped
         if self.platform.takes_webhooks(planned.channel):
@@ -191,8 +201,10 @@ class DemoRun:
         for planned in self.plan.orders:
             if planned.anomaly is Anomaly.OUT_OF_ORDER:
                 simulator: Any = self.platform.simulators[planned.channel]
-                channel_order_id = self.keys[planned.index].split(":", 2)[2]
+                key = self.keys[planned.index]
+                channel_order_id = key.split(":", 2)[2]
                 simulator.pay(channel_order_id)
+                self.pollers.changed(key)
                 self._deliver(planned.channel, channel_order_id)
                 # The platform then serves the old, unpaid snapshot once: the hub must ignore it.
                 simulator.serve_stale_once(channel_order_id)
@@ -203,9 +215,10 @@ class DemoRun:
         for planned in refunds:
             channel_order_id = self.keys[planned.index].split(":", 2)[2]
             self.platform.simulators[planned.channel].request_refund(channel_order_id)
+            self.pollers.changed(self.keys[planned.index])
             if self.platform.takes_webhooks(planned.channel):
                 self.push(planned.channel, channel_order_id)
-        self.platform.hub.fire_schedules(pollers_only=True)
+        self.pollers.fire()
 
     def approve_held(self) -> None:
         """A reviewer lists the held orders and approves the one the plan says they would (the review API)."""
@@ -249,26 +262,30 @@ class DemoRun:
         if self.platform.takes_webhooks(channel):
             self.push(channel, order_id)
         else:
-            self.platform.hub.fire_schedules(pollers_only=True)
+            self.pollers.fire()
 
     def settle(self, progress: Progress, timeout: float = 240) -> dict[str, str]:
-        """Wait until every order ends as planned (or the timeout), re-reading only those still moving."""
+        """Wait until every order ends as planned (or the timeout), reading each through the operator API.
+
+        Orders are read in the order they were placed, up to the first one still moving: the ones behind it
+        are read when the pause is over. Waiting so costs one read per pause, not one per pending order (each
+        read is a full `GET /orders/{key}`), and every order is still read until it shows its planned state."""
         task = progress.add_task("settling workflows", total=len(self.keys))
         deadline = time.monotonic() + timeout
         expected = {self.keys[p.index]: p.expected_state for p in self.plan.orders}
         states: dict[str, str] = {}
-        pending = set(expected)
-        next_poll = 0.0
+        pending = list(expected)  # in plan order
         while pending and time.monotonic() < deadline:
-            for key in sorted(pending):
+            while pending:
+                key = pending[0]
                 states[key] = self.state(key)
-            pending = {key for key in pending if states[key] != expected[key]}
+                if states[key] != expected[key]:
+                    break
+                pending.pop(0)
             progress.update(task, completed=len(expected) - len(pending))
             if pending:
-                if time.monotonic() >= next_poll:  # the pollers cost CPU the workflows need
-                    self.platform.hub.fire_schedules(pollers_only=True)
-                    next_poll = time.monotonic() + POLL_EVERY_SECONDS
-                time.sleep(1)
+                self.pollers.fire_if_due(pending)
+                time.sleep(STATE_POLL_SECONDS)
         for key in pending:  # the final word on the ones that never arrived
             states[key] = self.state(key)
         progress.update(task, completed=len(expected))
@@ -276,12 +293,46 @@ class DemoRun:
 
     def _wait_for_states(self, keys: list[str], state: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        waiting = set(keys)
+        waiting = list(keys)
         while waiting and time.monotonic() < deadline:
-            waiting = {key for key in waiting if self.state(key) != state}
+            waiting = [key for key in waiting if self.state(key) != state]
             if waiting:
-                self.platform.hub.fire_schedules(pollers_only=True)
-                time.sleep(POLL_EVERY_SECONDS)
+                self.pollers.fire_if_due(waiting)
+                time.sleep(STATE_POLL_SECONDS)
+
+
+class PollerPacer:
+    """When the demo fires the channels' pollers (it does so instead of waiting minutes for their schedules).
+
+    It remembers when the demo last changed each polled order at its platform. A window poll sees a change once
+    the change is older than the pollers' safety lag, so a waiting order needs a fire only if it changed after
+    the last fire could see it, and not before the lag has passed; a pushing channel's order needs none."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._lag = float(os.environ.get(POLL_SAFETY_LAG_ENV, "3")) + 1.0  # platforms stamp whole seconds
+        self._changed: dict[str, float] = {}  # order key -> when the demo last changed it at its platform
+        self._last_fire = time.monotonic()
+        self._seen_until = float("-inf")  # changes before this were old enough for the last fire to see
+
+    def changed(self, key: str) -> None:
+        if not self._platform.takes_webhooks(key.split(":", 1)[0]):
+            self._changed[key] = time.monotonic()
+
+    def since_last_fire(self) -> float:
+        return time.monotonic() - self._last_fire
+
+    def fire(self) -> None:
+        now = time.monotonic()
+        self._platform.hub.fire_schedules(pollers_only=True)
+        self._last_fire, self._seen_until = now, now - self._lag
+
+    def fire_if_due(self, waiting: list[str]) -> None:
+        now = time.monotonic()
+        changes = [self._changed[key] for key in waiting if key in self._changed]
+        unseen = [at for at in changes if at > self._seen_until]
+        if any(at <= now - self._lag for at in unseen) or (changes and self.since_last_fire() >= POLL_FALLBACK_SECONDS):
+            self.fire()
 
 
 def run_demo(orders: int = 200, seed: int = 7, console: Console | None = None) -> DemoReport:
