@@ -108,6 +108,10 @@ class OrdersTable:
             ),
         }
         previous = self.get(order.order_key)
+        if previous is not None and previous.version >= order.version:
+            # A duplicate delivery or an overlapping poll window: versions only grow, so the condition below
+            # would refuse it anyway, after a cancelled transaction that still costs write capacity.
+            return RecordResult(applied=False, previous=previous)
         try:
             client("dynamodb").transact_write_items(TransactItems=[{"Update": update}, {"Put": history}])
         except ClientError as exc:
