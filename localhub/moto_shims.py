@@ -39,6 +39,9 @@ Shims (each covered by `tests/workflows/test_moto_shims.py`):
    which made serialising items a seventh of the demo's CPU. A DynamoDB attribute value is already in wire
    form (`{"S": "..."}`), so the shim writes it out directly, with the generic serialiser's own conversions
    (strings `str()`-ed, blobs base64-encoded, M and L recursively); anything else takes moto's path.
+9. `action_names_cache` — for every request moto lists the response class's methods with `inspect.getmembers`
+   (`method_names_from_class`) to find the action's handler: about 3 % of the demo's CPU. A class's methods do
+   not change while the hub runs, so the list is computed once per class.
 
 Handlers run with the process environment (the local hub exports the functions' shared `OMNIHUB_*`
 variables), not with each function's own `Environment`: os.environ cannot differ per thread.
@@ -58,6 +61,7 @@ from typing import Any
 
 import jsonpath_ng.ext
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core import responses as core_responses
 from moto.core.models import botocore_stubber
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb import models as dynamodb_models
@@ -212,6 +216,15 @@ def _cached_jsonpath(path: str) -> Any:
     return _original_jsonpath_parse(path)
 
 
+_original_method_names: Callable[[object], list[str]] | None = None
+
+
+@functools.cache
+def _cached_method_names(cls: object) -> frozenset[str]:
+    assert _original_method_names is not None
+    return frozenset(_original_method_names(cls))
+
+
 _original_serialize_structure: Callable[..., Any] | None = None
 _STRING_MEMBERS = frozenset({"S", "N"})
 _AS_IS_MEMBERS = frozenset({"NULL", "BOOL"})
@@ -336,7 +349,7 @@ def install(dispatch: Dispatch = None) -> None:
     """Route moto's Lambda invocations to in-process handlers (see the module docstring)."""
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
-    global _original_serialize_structure
+    global _original_serialize_structure, _original_method_names
     with _lock:
         _dispatch = dispatch
         if _original_invoke is None:
@@ -360,12 +373,14 @@ def install(dispatch: Dispatch = None) -> None:
             json_path.parse = _cached_jsonpath
             _original_serialize_structure = BaseJSONSerializer._serialize_type_structure
             BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]
+            _original_method_names = core_responses.method_names_from_class
+            core_responses.method_names_from_class = _cached_method_names  # type: ignore[assignment]
 
 
 def uninstall() -> None:
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
-    global _original_serialize_structure
+    global _original_serialize_structure, _original_method_names
     with _lock:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
@@ -382,6 +397,8 @@ def uninstall() -> None:
             json_path.parse = _original_sfn_jsonpath_parse  # type: ignore[assignment]
             _cached_jsonpath.cache_clear()
             BaseJSONSerializer._serialize_type_structure = _original_serialize_structure  # type: ignore[method-assign,assignment]
+            core_responses.method_names_from_class = _original_method_names  # type: ignore[assignment]
+            _cached_method_names.cache_clear()
         _original_invoke = None
         _original_dynamodb_call = None
         _original_transact = None
@@ -391,6 +408,7 @@ def uninstall() -> None:
         _original_jsonpath_parse = None
         _original_sfn_jsonpath_parse = None
         _original_serialize_structure = None
+        _original_method_names = None
         _dispatch = None
 
 

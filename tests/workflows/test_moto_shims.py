@@ -373,3 +373,18 @@ def test_step_functions_reuse_one_lambda_client_and_compiled_json_paths(hub_aws)
         assert json_path.extract_json("$.a.b", {"a": {"b": 7}}) == 7
     assert lambda_eval_utils.boto_client_for is original_client_for
     assert json_path.parse is original_parse
+
+
+def test_action_names_are_listed_once_per_response_class_and_still_route_requests(hub_aws):
+    from moto.core import responses as core_responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = core_responses.method_names_from_class
+    with moto_shims.shims():
+        names = core_responses.method_names_from_class(DynamoHandler)
+        assert names is core_responses.method_names_from_class(DynamoHandler)
+        assert "transact_write_items" in names and set(names) == set(original(DynamoHandler))
+        dynamodb = _orders_table()
+        dynamodb.put_item(TableName="shim-rollback", Item={"pk": {"S": "a"}, "sk": {"S": "1"}})
+        assert dynamodb.get_item(TableName="shim-rollback", Key={"pk": {"S": "a"}, "sk": {"S": "1"}})["Item"]
+    assert core_responses.method_names_from_class is original
