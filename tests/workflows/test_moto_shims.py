@@ -388,3 +388,59 @@ def test_action_names_are_listed_once_per_response_class_and_still_route_request
         dynamodb.put_item(TableName="shim-rollback", Item={"pk": {"S": "a"}, "sk": {"S": "1"}})
         assert dynamodb.get_item(TableName="shim-rollback", Key={"pk": {"S": "a"}, "sk": {"S": "1"}})["Item"]
     assert core_responses.method_names_from_class is original
+
+
+def _updates(dynamodb, table: str) -> list[object]:
+    """The same expression three times with different values, a transaction, and an invalid expression."""
+    key = {"pk": {"S": "u"}, "sk": {"S": "1"}}
+    expression = "SET amount = if_not_exists(amount, :zero) + :n, note = :note ADD seen :one REMOVE gone"
+    seen = []
+    for n in (5, 7, 11):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":n": {"N": str(n)},
+                ":note": {"S": f"n={n}"},
+                ":one": {"N": "1"},
+            },
+        )
+        seen.append(dynamodb.get_item(TableName=table, Key=key)["Item"])
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": key,
+                    "UpdateExpression": "SET note = :note",
+                    "ExpressionAttributeValues": {":note": {"S": "in a transaction"}},
+                }
+            }
+        ]
+    )
+    seen.append(dynamodb.get_item(TableName=table, Key=key)["Item"])
+    for _ in range(2):
+        with pytest.raises(dynamodb.exceptions.ClientError) as invalid:
+            dynamodb.update_item(
+                TableName=table, Key=key, UpdateExpression="SET = :x", ExpressionAttributeValues={":x": {"S": "x"}}
+            )
+        seen.append(invalid.value.response["Error"]["Code"])
+    return seen
+
+
+def test_update_expressions_parse_once_and_each_update_applies_its_own_values(hub_aws):
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    dynamodb = _orders_table()
+    by_moto = _updates(dynamodb, "shim-rollback")
+    dynamodb.delete_item(TableName="shim-rollback", Key={"pk": {"S": "u"}, "sk": {"S": "1"}})
+    with moto_shims.shims():
+        shimmed = _updates(dynamodb, "shim-rollback")
+        tree = UpdateExpressionParser.make("SET note = :note")
+        assert tree is UpdateExpressionParser.make("SET note = :note")  # parsed once, shared read-only
+    assert shimmed == by_moto
+    assert by_moto[2]["amount"] == {"N": "23"} and by_moto[2]["seen"] == {"N": "3"}
+    assert by_moto[-2:] == ["ValidationException", "ValidationException"]
+    assert UpdateExpressionParser.make("SET note = :note") is not tree
