@@ -47,6 +47,10 @@ Shims (each covered by `tests/workflows/test_moto_shims.py`):
    tree in place: about a tenth of the demo's CPU. The parse is cached per expression string (both callers
    only read the tree they get), and the validator's copy of it is a pickle round trip, which builds the same
    plain node tree five times faster than `copy.deepcopy`. Invalid expressions still raise on every call.
+11. `backend_urls_cache` — to route each request moto rebuilds the service's URL table (`BaseBackend.urls`), and
+   for S3 it first reloads `moto.s3.urls` (`importlib.reload`, so a changed custom-endpoint setting shows):
+   a sixth of every raw-payload archive write. The settings do not change while the hub runs, so the table is
+   built once per backend class.
 
 Handlers run with the process environment (the local hub exports the functions' shared `OMNIHUB_*`
 variables), not with each function's own `Environment`: os.environ cannot differ per thread.
@@ -68,6 +72,7 @@ from typing import Any
 import jsonpath_ng.ext
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as core_responses
+from moto.core.base_backend import BaseBackend
 from moto.core.models import botocore_stubber
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb import models as dynamodb_models
@@ -249,6 +254,17 @@ def _copy_tree(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+_original_urls: Any = None  # the property object, to put back as it was
+_urls_by_backend_class: dict[type, dict[str, Any]] = {}
+
+
+def _cached_urls(self: BaseBackend) -> dict[str, Any]:
+    urls = _urls_by_backend_class.get(type(self))
+    if urls is None:
+        urls = _urls_by_backend_class[type(self)] = _original_urls.fget(self)
+    return urls
+
+
 _original_serialize_structure: Callable[..., Any] | None = None
 _STRING_MEMBERS = frozenset({"S", "N"})
 _AS_IS_MEMBERS = frozenset({"NULL", "BOOL"})
@@ -373,7 +389,7 @@ def install(dispatch: Dispatch = None) -> None:
     """Route moto's Lambda invocations to in-process handlers (see the module docstring)."""
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
-    global _original_serialize_structure, _original_method_names, _original_make_update_expression
+    global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
     with _lock:
         _dispatch = dispatch
         if _original_invoke is None:
@@ -402,12 +418,14 @@ def install(dispatch: Dispatch = None) -> None:
             _original_make_update_expression = UpdateExpressionParser.__dict__["make"]
             UpdateExpressionParser.make = staticmethod(_cached_update_expression)
             update_validators.deepcopy = _copy_tree  # type: ignore[assignment]
+            _original_urls = BaseBackend.__dict__["urls"]
+            BaseBackend.urls = property(_cached_urls)  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
-    global _original_serialize_structure, _original_method_names, _original_make_update_expression
+    global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
     with _lock:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
@@ -429,6 +447,8 @@ def uninstall() -> None:
             UpdateExpressionParser.make = _original_make_update_expression
             _cached_update_expression.cache_clear()
             update_validators.deepcopy = copy.deepcopy
+            BaseBackend.urls = _original_urls  # type: ignore[method-assign]
+            _urls_by_backend_class.clear()
         _original_invoke = None
         _original_dynamodb_call = None
         _original_transact = None
@@ -440,6 +460,7 @@ def uninstall() -> None:
         _original_serialize_structure = None
         _original_method_names = None
         _original_make_update_expression = None
+        _original_urls = None
         _dispatch = None
 
 

@@ -444,3 +444,21 @@ def test_update_expressions_parse_once_and_each_update_applies_its_own_values(hu
     assert by_moto[2]["amount"] == {"N": "23"} and by_moto[2]["seen"] == {"N": "3"}
     assert by_moto[-2:] == ["ValidationException", "ValidationException"]
     assert UpdateExpressionParser.make("SET note = :note") is not tree
+
+
+def test_a_backends_url_table_is_built_once_and_still_routes_requests(hub_aws):
+    from moto.core.base_backend import BaseBackend
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends["123456789012"]["aws"]
+    by_moto = backend.urls
+    original = BaseBackend.__dict__["urls"]
+    s3 = boto3.client("s3", region_name=REGION)
+    with moto_shims.shims():
+        assert backend.urls is backend.urls  # no rebuild, no reload of moto.s3.urls per request
+        assert backend.urls == by_moto
+        s3.create_bucket(Bucket="shim-urls")
+        s3.put_object(Bucket="shim-urls", Key="a/b.json", Body=b"{}")
+        assert s3.get_object(Bucket="shim-urls", Key="a/b.json")["Body"].read() == b"{}"
+    assert BaseBackend.__dict__["urls"] is original
+    assert backend.urls is not backend.urls
