@@ -51,6 +51,10 @@ Shims (each covered by `tests/workflows/test_moto_shims.py`):
    for S3 it first reloads `moto.s3.urls` (`importlib.reload`, so a changed custom-endpoint setting shows):
    a sixth of every raw-payload archive write. The settings do not change while the hub runs, so the table is
    built once per backend class.
+12. `asl_text_memo` — building an execution's components from the cached parse tree (shim 4) reads node texts
+   with ANTLR's `RuleContext.getText`, which concatenates the whole subtree on every call: half of that
+   preprocessing. A cached tree is never changed again, so each of its nodes' text is computed once, when it
+   is cached; every other ANTLR tree keeps the original `getText`.
 
 Handlers run with the process environment (the local hub exports the functions' shared `OMNIHUB_*`
 variables), not with each function's own `Environment`: os.environ cannot differ per thread.
@@ -70,6 +74,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import jsonpath_ng.ext
+from antlr4 import RuleContext
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as core_responses
 from moto.core.base_backend import BaseBackend
@@ -169,9 +174,36 @@ def _cached_parse(definition: str) -> tuple[Any, Any]:
     tree = _parse_trees.get(definition)
     if tree is None:
         program, tree = _original_parse(definition)  # syntax errors raise here, uncached
+        _remember_texts(tree)
         _parse_trees[definition] = tree
         return program, tree
     return Preprocessor().visit(tree), tree
+
+
+_original_get_text: Callable[[Any], str] | None = None
+_TEXT = "_omnihub_text"
+
+
+def _remember_texts(tree: Any) -> None:
+    """Store every rule node's text on it, children first (iteratively: ASL trees can be deep)."""
+    stack: list[tuple[Any, bool]] = [(tree, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not isinstance(node, RuleContext):
+            continue
+        if children_done:
+            setattr(node, _TEXT, "".join(child.getText() for child in node.getChildren()))
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.getChildren())
+
+
+def _memoised_text(self: RuleContext) -> str:
+    text = getattr(self, _TEXT, None)
+    if text is not None:
+        return str(text)
+    assert _original_get_text is not None
+    return _original_get_text(self)
 
 
 _original_query: Callable[..., Any] | None = None
@@ -390,6 +422,7 @@ def install(dispatch: Dispatch = None) -> None:
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
     global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
+    global _original_get_text
     with _lock:
         _dispatch = dispatch
         if _original_invoke is None:
@@ -420,12 +453,15 @@ def install(dispatch: Dispatch = None) -> None:
             update_validators.deepcopy = _copy_tree  # type: ignore[assignment]
             _original_urls = BaseBackend.__dict__["urls"]
             BaseBackend.urls = property(_cached_urls)  # type: ignore[method-assign,assignment]
+            _original_get_text = RuleContext.getText
+            RuleContext.getText = _memoised_text
 
 
 def uninstall() -> None:
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
     global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
+    global _original_get_text
     with _lock:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
@@ -449,6 +485,7 @@ def uninstall() -> None:
             update_validators.deepcopy = copy.deepcopy
             BaseBackend.urls = _original_urls  # type: ignore[method-assign]
             _urls_by_backend_class.clear()
+            RuleContext.getText = _original_get_text
         _original_invoke = None
         _original_dynamodb_call = None
         _original_transact = None
@@ -461,6 +498,7 @@ def uninstall() -> None:
         _original_method_names = None
         _original_make_update_expression = None
         _original_urls = None
+        _original_get_text = None
         _dispatch = None
 
 
