@@ -462,3 +462,50 @@ def test_a_backends_url_table_is_built_once_and_still_routes_requests(hub_aws):
         assert s3.get_object(Bucket="shim-urls", Key="a/b.json")["Body"].read() == b"{}"
     assert BaseBackend.__dict__["urls"] is original
     assert backend.urls is not backend.urls
+
+
+def test_a_cached_asl_trees_node_texts_are_read_once_and_match_antlr(hub_aws):
+    from antlr4 import RuleContext
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    task = "arn:aws:lambda:us-east-1:123456789012:function:Step"
+    states = {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.outcome", "StringEquals": "RESERVED", "Next": "Work"}],
+            "Default": "Done",
+        },
+        "Work": {
+            "Type": "Task",
+            "Resource": task,
+            "Parameters": {"order_key.$": "$.order_key", "n": 1},
+            "ResultPath": "$.work",
+            "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
+            "Next": "Done",
+        },
+        "Done": {"Type": "Pass", "End": True},
+    }
+    definition = json.dumps({"Comment": "texts", "StartAt": "Route", "States": states})
+    _, by_antlr = AmazonStateLanguageParser.parse(definition)
+
+    def rule_nodes(tree) -> list[RuleContext]:
+        nodes, stack = [], [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, RuleContext):
+                nodes.append(node)
+                stack.extend(node.getChildren())
+        return nodes
+
+    expected = [node.getText() for node in rule_nodes(by_antlr)]
+    original = RuleContext.getText
+    with moto_shims.shims():
+        _, cached = AmazonStateLanguageParser.parse(definition)
+        program, again = AmazonStateLanguageParser.parse(definition)  # components rebuilt from the cached tree
+        assert again is cached and program is not None
+        nodes = rule_nodes(cached)
+        assert [node.getText() for node in nodes] == expected
+        assert all(vars(node).get("_omnihub_text") is not None for node in nodes)
+        assert by_antlr.getText() == expected[0]  # a tree that was not cached: ANTLR's own walk
+    assert RuleContext.getText is original
