@@ -164,13 +164,46 @@ class DemoRun:
 
     def stream(self, progress: Progress) -> None:
         task = progress.add_task("streaming orders", total=len(self.plan.orders))
+        merges: list[PlannedOrder] = []  # see `_merge_first`
         for planned in self.plan.orders:
-            self._place(planned)
-            progress.advance(task)
+            if planned.anomaly is Anomaly.MERGED:
+                merges.append(planned)
+            else:
+                self._place(planned)
+                progress.advance(task)
+            for ready in [m for m in merges if self._first_waits_at_warehouse(m)]:
+                merges.remove(ready)
+                self._place(ready)
+                progress.advance(task)
             if self.pollers.since_last_fire() >= STREAM_POLL_SECONDS:
                 self.pollers.fire()
         self.pollers.fire()
+        for planned in merges:
+            first = self._merge_first(planned)
+            if first is not None:
+                self._wait_for_states([first], "FULFILMENT_REQUESTED", timeout=120)
+            self._place(planned)
+            progress.advance(task)
         self._forge()
+
+    def _merge_first(self, planned: PlannedOrder) -> str | None:
+        """The key of the receiver's first order, which a planted merge's order must find waiting at the
+        warehouse, as it does when a buyer orders again minutes later. So the second order is placed only
+        once the first has requested fulfilment: placed together, both could reach RequestFulfilment at the
+        same moment, neither would find the other's fulfilment open, and they would ship apart."""
+        first = next(
+            (
+                p
+                for p in self.plan.orders
+                if p.anomaly is Anomaly.MERGED_FIRST and p.channel == planned.channel and p.index < planned.index
+            ),
+            None,
+        )
+        return self.keys.get(first.index) if first is not None else None
+
+    def _first_waits_at_warehouse(self, planned: PlannedOrder) -> bool:
+        first = self._merge_first(planned)
+        return first is None or self.state(first) == "FULFILMENT_REQUESTED"
 
     def _place(self, planned: PlannedOrder) -> None:
         simulator = self.platform.simulators[planned.channel]
