@@ -9,7 +9,7 @@ and a check of every order's end state against the plan; any surprise makes the 
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -164,33 +164,50 @@ class DemoRun:
 
     def stream(self, progress: Progress) -> None:
         task = progress.add_task("streaming orders", total=len(self.plan.orders))
-        merges: list[PlannedOrder] = []  # see `_merge_first`
+        merges: list[PlannedOrder] = []  # held back: see `_merge_first`
+
+        def place(planned: PlannedOrder) -> None:
+            self._place(planned)
+            progress.advance(task)
+
         for planned in self.plan.orders:
             if planned.anomaly is Anomaly.MERGED:
                 merges.append(planned)
             else:
-                self._place(planned)
-                progress.advance(task)
-            for ready in [m for m in merges if self._first_waits_at_warehouse(m)]:
-                merges.remove(ready)
-                self._place(ready)
-                progress.advance(task)
+                place(planned)
+            merges = self._place_ready_merges(merges, place)
             if self.pollers.since_last_fire() >= STREAM_POLL_SECONDS:
                 self.pollers.fire()
         self.pollers.fire()
+        deadline = time.monotonic() + 120
+        while merges and time.monotonic() < deadline:
+            merges = self._place_ready_merges(merges, place)
+            if merges:
+                self.pollers.fire_if_due([key for m in merges if (key := self._merge_first(m))])
+                time.sleep(STATE_POLL_SECONDS)
+        for planned in merges:  # the first never reached the warehouse: placed anyway, and the summary says so
+            place(planned)
+        self._forge()
+
+    def _place_ready_merges(
+        self, merges: list[PlannedOrder], place: Callable[[PlannedOrder], None]
+    ) -> list[PlannedOrder]:
+        """Place each held-back merge whose first order waits at the warehouse; return the others."""
+        waiting = []
         for planned in merges:
             first = self._merge_first(planned)
-            if first is not None:
-                self._wait_for_states([first], "FULFILMENT_REQUESTED", timeout=120)
-            self._place(planned)
-            progress.advance(task)
-        self._forge()
+            if first is None or self.platform.hub.warehouse.has_request(first):
+                place(planned)
+            else:
+                waiting.append(planned)
+        return waiting
 
     def _merge_first(self, planned: PlannedOrder) -> str | None:
         """The key of the receiver's first order, which a planted merge's order must find waiting at the
-        warehouse, as it does when a buyer orders again minutes later. So the second order is placed only
-        once the first has requested fulfilment: placed together, both could reach RequestFulfilment at the
-        same moment, neither would find the other's fulfilment open, and they would ship apart."""
+        warehouse, as it does when a buyer orders again minutes later. So the second order is placed only once
+        the first one's fulfilment request has reached the (simulated) warehouse: placed together, both could
+        reach RequestFulfilment at the same moment, neither would find the other's fulfilment open, and they
+        would ship apart."""
         first = next(
             (
                 p
@@ -200,10 +217,6 @@ class DemoRun:
             None,
         )
         return self.keys.get(first.index) if first is not None else None
-
-    def _first_waits_at_warehouse(self, planned: PlannedOrder) -> bool:
-        first = self._merge_first(planned)
-        return first is None or self.state(first) == "FULFILMENT_REQUESTED"
 
     def _place(self, planned: PlannedOrder) -> None:
         simulator = self.platform.simulators[planned.channel]

@@ -42,6 +42,7 @@ class SimulatedWarehouse:
         self._delay = delay_seconds
         self._merge_hold = merge_hold_seconds
         self._held: set[str] = set()
+        self._waiting: set[str] = set()  # held orders whose fulfilment request has arrived
         self._hold_predicate: Callable[[str], bool] = lambda order_key: order_key in self._held
         self.shipped: dict[str, str] = {}  # order_key -> tracking number (of its last parcel shipped)
         self.fulfilments: dict[str, str] = {}  # fulfilment id -> tracking number: each shipped once
@@ -67,6 +68,11 @@ class SimulatedWarehouse:
         with self._lock:
             self._held.add(order_key)
 
+    def has_request(self, order_key: str) -> bool:
+        """True once a held order's fulfilment request has arrived (its fulfilment is open at the hub)."""
+        with self._lock:
+            return order_key in self._waiting
+
     def start(self) -> None:
         self._thread.start()
 
@@ -87,6 +93,8 @@ class SimulatedWarehouse:
         fulfilment_id = data["fulfilment_id"]
         with self._lock:
             held = self._hold_predicate(data["order_key"])
+            if held:
+                self._waiting.add(data["order_key"])
             duplicate = fulfilment_id in self._claimed  # another order's request for a merged fulfilment
             if not held and not duplicate:
                 self._claimed.add(fulfilment_id)
