@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.sdk.poll_handler import POLL_SAFETY_LAG_ENV
+from connectors.sdk.poll_handler import POLL_SAFETY_LAG_ENV, POLL_WINDOW_OVERLAP_ENV
 from connectors.sdk.simulator import PlatformSimulator
 from hubcore.aws import reset_clients
 from hubcore.settings import reset_settings
@@ -19,6 +19,10 @@ from localhub.topology import Topology, load
 from localhub.warehouse import SimulatedWarehouse
 
 SECRET_PREFIX = "omnihub/channels/"
+# The simulators' order lists are consistent at once; the platforms' indexes lag (hence a minute or two of safety
+# lag and a minute of window overlap in production, with polls minutes apart). Locally the pollers fire seconds
+# apart, so a few seconds of each keep them honest without the wait or a minute of re-reads on every fire.
+LOCAL_POLL_SETTINGS = {POLL_SAFETY_LAG_ENV: "3", POLL_WINDOW_OVERLAP_ENV: "3"}
 
 
 @dataclass
@@ -35,10 +39,9 @@ class LocalHub:
         self.aws.start()
         for channel, simulator in self.simulators.items():
             os.environ[f"OMNIHUB_{channel.upper()}_API_URL"] = simulator.base_url
-        # The simulators' order lists are consistent at once; the platforms' indexes lag (hence a minute or two
-        # of safety lag in production). Locally a few seconds keep the pollers honest without the wait.
-        self._set_lag = POLL_SAFETY_LAG_ENV not in os.environ
-        os.environ.setdefault(POLL_SAFETY_LAG_ENV, "3")
+        self._set_env = [name for name in LOCAL_POLL_SETTINGS if name not in os.environ]
+        for name in self._set_env:
+            os.environ[name] = LOCAL_POLL_SETTINGS[name]
         self.resources: LocalResources = provision(self.aws, self.topology, self._secrets())
         self._export_function_environment()
         self.lambdas = LocalLambdaService(self.resources.function_handlers)
@@ -70,8 +73,8 @@ class LocalHub:
         self.front_door.stop()
         moto_shims.uninstall()
         self.aws.stop()
-        if getattr(self, "_set_lag", False):
-            os.environ.pop(POLL_SAFETY_LAG_ENV, None)
+        for name in getattr(self, "_set_env", ()):
+            os.environ.pop(name, None)
 
     def fire_schedules(self, *, pollers_only: bool = False) -> list[Any]:
         """Run every scheduled function once now (the demo does this instead of waiting minutes);

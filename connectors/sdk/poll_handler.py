@@ -28,6 +28,7 @@ from schemas.timeutil import utc_now
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 POLL_SAFETY_LAG_ENV = "OMNIHUB_POLL_SAFETY_LAG_SECONDS"
+POLL_WINDOW_OVERLAP_ENV = "OMNIHUB_POLL_WINDOW_OVERLAP_SECONDS"
 
 # Stop starting new pages when less than this is left of the invocation (a page is a few API calls).
 RESERVE_MILLIS = 20_000
@@ -66,9 +67,13 @@ def make_poll_handler(channel: str, *, clock: Callable[[], datetime] = utc_now) 
             return {"channel": channel, "skipped": error.code}
         if not isinstance(connector, PollingConnector):
             raise TypeError(f"{channel} is not a polling connector")
-        lag = os.environ.get(POLL_SAFETY_LAG_ENV)
-        if lag:  # an operator's override of the platform's safety lag (the local hub's simulators need none)
+        # An operator's overrides of the platform's safety lag and window overlap. Both cover a platform index
+        # that lags its writes; the local hub's simulators are consistent at once and fire seconds apart.
+        lag, overlap = os.environ.get(POLL_SAFETY_LAG_ENV), os.environ.get(POLL_WINDOW_OVERLAP_ENV)
+        if lag:
             connector.safety_lag = timedelta(seconds=float(lag))  # type: ignore[misc]
+        if overlap:
+            connector.window_overlap = timedelta(seconds=float(overlap))  # type: ignore[misc]
         metrics.add_dimension(name="channel", value=channel)
         ingestor = Ingestor(OrdersTable(), EventBridgePublisher())
         archive = S3RawArchive()

@@ -27,6 +27,7 @@ from hubcore.adapters.orders_table import OrdersTable
 from hubcore.aws import reset_clients
 from hubcore.settings import reset_settings
 from schemas.order import AfterSaleStatus, OrderStatus
+from schemas.timeutil import from_shanghai_text
 
 pytestmark = pytest.mark.xdist_group("tmall-poller-moto")
 
@@ -394,3 +395,36 @@ def test_the_packaged_handler_runs_against_real_time(world: World) -> None:
     # Then the TMC message brought the order in right away (the window would see it a minute later)
     assert summary["channel"] == "tmall" and summary["errors"] == 0
     assert world.events_for(tid) == ["OrderReceived"]
+
+
+def _windows(sim: TmallSimulator) -> list[tuple[datetime, datetime]]:
+    """The distinct modified-time windows the poller asked `increment.get` for, in order."""
+    with sim.requests.lock:
+        entries = list(sim.requests.entries)
+    windows: list[tuple[datetime, datetime]] = []
+    for entry in entries:
+        params = {**dict(entry.query), **(entry.form() if entry.body else {})}
+        if params.get("method") == "taobao.trades.sold.increment.get":
+            window = (from_shanghai_text(params["start_modified"]), from_shanghai_text(params["end_modified"]))
+            if window not in windows:
+                windows.append(window)
+    return windows
+
+
+def test_an_operators_lag_and_overlap_overrides_shape_the_windows(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the overrides the local hub sets: a 5 s safety lag and a 10 s window overlap
+    monkeypatch.setenv("OMNIHUB_POLL_SAFETY_LAG_SECONDS", "5")
+    monkeypatch.setenv("OMNIHUB_POLL_WINDOW_OVERLAP_SECONDS", "10")
+    world.poll()
+    last_end = world.clock() - timedelta(seconds=5)
+    world.clock.advance(2)
+    with world.sim.requests.lock:
+        world.sim.requests.entries.clear()
+
+    # When the poller runs two minutes later
+    world.poll()
+
+    # Then its one window starts 10 s before the last one ended and ends 5 s before now
+    assert _windows(world.sim) == [(last_end - timedelta(seconds=10), world.clock() - timedelta(seconds=5))]
