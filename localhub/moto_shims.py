@@ -55,6 +55,11 @@ Shims (each covered by `tests/workflows/test_moto_shims.py`):
    with ANTLR's `RuleContext.getText`, which concatenates the whole subtree on every call: half of that
    preprocessing. A cached tree is never changed again, so each of its nodes' text is computed once, when it
    is cached; every other ANTLR tree keeps the original `getText`.
+13. `sigv4_without_signature` — every boto3 request to moto is SigV4-signed (a canonical request, its hash and
+   an HMAC chain: 6 % of the demo's CPU), and moto never checks a signature. Header-signed SigV4 requests keep
+   everything botocore sets before signing (date, token, S3's payload header) and an `Authorization` header
+   with the real credential scope, which moto reads for the account and region; only the signature is left
+   out. Presigned (query) SigV4 and every other signer are unchanged.
 
 Handlers run with the process environment (the local hub exports the functions' shared `OMNIHUB_*`
 variables), not with each function's own `Environment`: os.environ cannot differ per thread.
@@ -71,10 +76,14 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonpath_ng.ext
 from antlr4 import RuleContext
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.exceptions import NoCredentialsError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import responses as core_responses
 from moto.core.base_backend import BaseBackend
@@ -297,6 +306,22 @@ def _cached_urls(self: BaseBackend) -> dict[str, Any]:
     return urls
 
 
+_original_add_auth: Callable[[SigV4Auth, AWSRequest], None] | None = None
+_HEADER_SIGNERS = (SigV4Auth, S3SigV4Auth)
+
+
+def _add_auth_unsigned(self: SigV4Auth, request: AWSRequest) -> None:
+    assert _original_add_auth is not None
+    if type(self) not in _HEADER_SIGNERS:
+        _original_add_auth(self, request)
+        return
+    if self.credentials is None:
+        raise NoCredentialsError()
+    request.context["timestamp"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    self._modify_request_before_signing(request)
+    request.headers["Authorization"] = f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, Signature=unsigned"
+
+
 _original_serialize_structure: Callable[..., Any] | None = None
 _STRING_MEMBERS = frozenset({"S", "N"})
 _AS_IS_MEMBERS = frozenset({"NULL", "BOOL"})
@@ -422,7 +447,7 @@ def install(dispatch: Dispatch = None) -> None:
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
     global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
-    global _original_get_text
+    global _original_get_text, _original_add_auth
     with _lock:
         _dispatch = dispatch
         if _original_invoke is None:
@@ -455,13 +480,15 @@ def install(dispatch: Dispatch = None) -> None:
             BaseBackend.urls = property(_cached_urls)  # type: ignore[method-assign,assignment]
             _original_get_text = RuleContext.getText
             RuleContext.getText = _memoised_text
+            _original_add_auth = SigV4Auth.add_auth
+            SigV4Auth.add_auth = _add_auth_unsigned
 
 
 def uninstall() -> None:
     global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
     global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
     global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
-    global _original_get_text
+    global _original_get_text, _original_add_auth
     with _lock:
         if _original_invoke is not None:
             LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
@@ -486,6 +513,7 @@ def uninstall() -> None:
             BaseBackend.urls = _original_urls  # type: ignore[method-assign]
             _urls_by_backend_class.clear()
             RuleContext.getText = _original_get_text
+            SigV4Auth.add_auth = _original_add_auth
         _original_invoke = None
         _original_dynamodb_call = None
         _original_transact = None
@@ -499,6 +527,7 @@ def uninstall() -> None:
         _original_make_update_expression = None
         _original_urls = None
         _original_get_text = None
+        _original_add_auth = None
         _dispatch = None
 
 

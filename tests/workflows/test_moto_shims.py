@@ -509,3 +509,35 @@ def test_a_cached_asl_trees_node_texts_are_read_once_and_match_antlr(hub_aws):
         assert all(vars(node).get("_omnihub_text") is not None for node in nodes)
         assert by_antlr.getText() == expected[0]  # a tree that was not cached: ANTLR's own walk
     assert RuleContext.getText is original
+
+
+def test_sigv4_requests_keep_their_credential_scope_but_skip_the_signature(hub_aws):
+    from botocore.auth import SigV4Auth, SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    credentials = Credentials("AKIDLOCAL", "secret", "token")
+
+    def signed(auth_class) -> AWSRequest:
+        request = AWSRequest(method="POST", url="https://dynamodb.us-east-1.amazonaws.com/", data=b"{}")
+        auth_class(credentials, "dynamodb", "us-east-1").add_auth(request)
+        return request
+
+    by_botocore = signed(SigV4Auth).headers["Authorization"]
+    with moto_shims.shims():
+        shimmed = signed(SigV4Auth)
+        presigned = signed(SigV4QueryAuth)
+        # moto, through boto3: the account and region come from the credential scope as before
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="shim-unsigned")
+        s3.put_object(Bucket="shim-unsigned", Key="raw.json", Body='{"订单": 1}'.encode())
+        body = s3.get_object(Bucket="shim-unsigned", Key="raw.json")["Body"].read()
+        arn = _orders_table().describe_table(TableName="shim-rollback")["Table"]["TableArn"]
+
+    scope = by_botocore.split("Credential=")[1].split(",")[0]
+    assert shimmed.headers["Authorization"] == f"AWS4-HMAC-SHA256 Credential={scope}, Signature=unsigned"
+    assert shimmed.headers["X-Amz-Security-Token"] == "token" and shimmed.headers["X-Amz-Date"]
+    assert "X-Amz-Signature=" in presigned.url and "Authorization" not in presigned.headers  # unchanged
+    assert body == '{"订单": 1}'.encode()
+    assert arn == f"arn:aws:dynamodb:{REGION}:123456789012:table/shim-rollback"
+    assert "Signature=unsigned" not in signed(SigV4Auth).headers["Authorization"]  # uninstalled
