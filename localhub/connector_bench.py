@@ -8,6 +8,7 @@ Measured as process CPU time.
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from connectors.registry import import_dotted, manifests
@@ -19,7 +20,9 @@ from schemas.timeutil import utc_now
 
 
 def _sample_spec(shop_id: str) -> Any:
-    spec = build_plan(3, seed=11, day=utc_now()).orders[2].spec
+    # Created within the last hour: a day-long plan starting at today's midnight (Shanghai) puts some orders in
+    # the future for the first eight hours of each UTC day, and a push stamped in the future is refused.
+    spec = build_plan(3, seed=11, day=utc_now() - timedelta(hours=1), spread_seconds=600).orders[2].spec
     return spec.__class__(**{**spec.__dict__, "shop_id": shop_id})
 
 

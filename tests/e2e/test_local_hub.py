@@ -27,7 +27,8 @@ def _wait_state(hub_url: str, key: str, wanted: str, timeout: float = 30) -> dic
 
 
 def _spec(platform: Platform, index: int, channel: str = "douyin"):
-    plan = build_plan(6, seed=100 + index, day=utc_now() - timedelta(hours=1), shops=platform.shops)
+    # Created within the last hour whatever the time of day (a day-long plan would put some orders in the future).
+    plan = build_plan(6, seed=100 + index, day=utc_now() - timedelta(hours=1), shops=platform.shops, spread_seconds=600)
     return next(o.spec for o in plan.orders if o.channel == channel)
 
 
