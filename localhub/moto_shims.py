@@ -109,16 +109,27 @@ Invoker = Callable[[str, dict[str, Any]], Any]
 Dispatch = Invoker | Mapping[str, str] | None
 
 _lock = threading.Lock()
-_original_invoke: Callable[..., Any] | None = None
 _dispatch: Dispatch = None
-_original_dynamodb_call: Callable[..., Any] | None = None
+# What each patched attribute held before `install()` (function, staticmethod, classmethod or property object,
+# as found in its owner's namespace): the shims call through it, and `uninstall()` puts it back.
+_originals: dict[tuple[Any, str], Any] = {}
+
+
+def _patch(owner: Any, name: str, replacement: Any) -> None:
+    _originals[(owner, name)] = vars(owner)[name]
+    setattr(owner, name, replacement)
+
+
+def _original(owner: Any, name: str) -> Any:
+    return _originals[(owner, name)]
+
+
 _dynamodb_lock = threading.RLock()
 
 
 def _serialised_dynamodb_call(self: DynamoHandler) -> Any:
-    assert _original_dynamodb_call is not None
     with _dynamodb_lock:
-        return _original_dynamodb_call(self)
+        return _original(DynamoHandler, "call_action")(self)
 
 
 class _TablesNotCopied:
@@ -131,9 +142,6 @@ class _TablesNotCopied:
         return getattr(copy, name)
 
 
-_original_transact: Callable[..., Any] | None = None
-
-
 def _key_of(table: Any, op_type: str, op: Mapping[str, Any]) -> tuple[DynamoType, DynamoType | None]:
     key = op["Item"] if op_type == "Put" else op["Key"]
     range_attr = table.range_key_attr
@@ -141,7 +149,6 @@ def _key_of(table: Any, op_type: str, op: Mapping[str, Any]) -> tuple[DynamoType
 
 
 def _item_rollback_transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-    assert _original_transact is not None
     snapshots: list[tuple[Any, DynamoType, DynamoType | None, Any]] = []
     for entry in transact_items:
         op_type, op = next(iter(entry.items()))
@@ -154,7 +161,7 @@ def _item_rollback_transact(self: DynamoDBBackend, transact_items: list[dict[str
             continue
         snapshots.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
     try:
-        _original_transact(self, transact_items)
+        _original(DynamoDBBackend, "transact_write_items")(self, transact_items)
     except Exception:
         for table, hash_key, range_key, item in reversed(snapshots):
             _restore(table, hash_key, range_key, item)
@@ -174,22 +181,19 @@ def _restore(table: Any, hash_key: DynamoType, range_key: DynamoType | None, ite
         table.items[hash_key][range_key] = item
 
 
-_original_parse: Callable[[str], Any] | None = None
 _parse_trees: dict[str, Any] = {}
 
 
 def _cached_parse(definition: str) -> tuple[Any, Any]:
-    assert _original_parse is not None
     tree = _parse_trees.get(definition)
     if tree is None:
-        program, tree = _original_parse(definition)  # syntax errors raise here, uncached
+        program, tree = _original(AmazonStateLanguageParser, "parse")(definition)  # syntax errors raise here, uncached
         _remember_texts(tree)
         _parse_trees[definition] = tree
         return program, tree
     return Preprocessor().visit(tree), tree
 
 
-_original_get_text: Callable[[Any], str] | None = None
 _TEXT = "_omnihub_text"
 
 
@@ -211,11 +215,7 @@ def _memoised_text(self: RuleContext) -> str:
     text = getattr(self, _TEXT, None)
     if text is not None:
         return str(text)
-    assert _original_get_text is not None
-    return _original_get_text(self)
-
-
-_original_query: Callable[..., Any] | None = None
+    return str(_original(RuleContext, "getText")(self))
 
 
 class _Partition:
@@ -239,54 +239,41 @@ class _Partition:
 
 
 def _partition_query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
-    assert _original_query is not None
+    query = _original(Table, "query")
     index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
     if index_name or hash_key is None:
-        return _original_query(self, hash_key, *args, **kwargs)
-    return _original_query(_Partition(self, hash_key), hash_key, *args, **kwargs)
+        return query(self, hash_key, *args, **kwargs)
+    return query(_Partition(self, hash_key), hash_key, *args, **kwargs)
 
 
-_original_boto_client_for: Callable[..., Any] | None = None
 _step_function_clients: dict[tuple[str, str, bool, str], Any] = {}
 _clients_lock = threading.Lock()
 
 
 def _reused_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    assert _original_boto_client_for is not None
     key = (region, service, bool(botocore_stubber.enabled), str(moto_server_port()))
     with _clients_lock:
         client = _step_function_clients.get(key)
         if client is None:
-            client = _step_function_clients[key] = _original_boto_client_for(region, service, state_credentials)
+            client = _step_function_clients[key] = _original(lambda_eval_utils, "boto_client_for")(
+                region, service, state_credentials
+            )
     return client
-
-
-_original_jsonpath_parse: Callable[[str], Any] | None = None
-_original_sfn_jsonpath_parse: Callable[[str], Any] | None = None
 
 
 @functools.lru_cache(maxsize=4096)
 def _cached_jsonpath(path: str) -> Any:
-    assert _original_jsonpath_parse is not None
-    return _original_jsonpath_parse(path)
-
-
-_original_method_names: Callable[[object], list[str]] | None = None
+    return _original(jsonpath_ng.ext, "parse")(path)
 
 
 @functools.cache
 def _cached_method_names(cls: object) -> frozenset[str]:
-    assert _original_method_names is not None
-    return frozenset(_original_method_names(cls))
-
-
-_original_make_update_expression: Any = None  # the classmethod object, to put back as it was
+    return frozenset(_original(core_responses, "method_names_from_class")(cls))
 
 
 @functools.lru_cache(maxsize=1024)
 def _cached_update_expression(expression: str) -> Any:
-    assert _original_make_update_expression is not None
-    return _original_make_update_expression.__get__(None, UpdateExpressionParser)(expression)
+    return _original(UpdateExpressionParser, "make").__get__(None, UpdateExpressionParser)(expression)
 
 
 def _copy_tree(value: Any) -> Any:
@@ -295,25 +282,22 @@ def _copy_tree(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-_original_urls: Any = None  # the property object, to put back as it was
 _urls_by_backend_class: dict[type, dict[str, Any]] = {}
 
 
 def _cached_urls(self: BaseBackend) -> dict[str, Any]:
     urls = _urls_by_backend_class.get(type(self))
     if urls is None:
-        urls = _urls_by_backend_class[type(self)] = _original_urls.fget(self)
+        urls = _urls_by_backend_class[type(self)] = _original(BaseBackend, "urls").fget(self)
     return urls
 
 
-_original_add_auth: Callable[[SigV4Auth, AWSRequest], None] | None = None
 _HEADER_SIGNERS = (SigV4Auth, S3SigV4Auth)
 
 
 def _add_auth_unsigned(self: SigV4Auth, request: AWSRequest) -> None:
-    assert _original_add_auth is not None
     if type(self) not in _HEADER_SIGNERS:
-        _original_add_auth(self, request)
+        _original(SigV4Auth, "add_auth")(self, request)
         return
     if self.credentials is None:
         raise NoCredentialsError()
@@ -322,7 +306,6 @@ def _add_auth_unsigned(self: SigV4Auth, request: AWSRequest) -> None:
     request.headers["Authorization"] = f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, Signature=unsigned"
 
 
-_original_serialize_structure: Callable[..., Any] | None = None
 _STRING_MEMBERS = frozenset({"S", "N"})
 _AS_IS_MEMBERS = frozenset({"NULL", "BOOL"})
 
@@ -359,13 +342,12 @@ def _attribute_value(serializer: BaseJSONSerializer, value: Mapping[str, Any]) -
 
 
 def _serialize_structure(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
-    assert _original_serialize_structure is not None
     if key and shape.name == "AttributeValue" and isinstance(value, Mapping) and _no_transformers(self):
         direct = _attribute_value(self, value)
         if direct is not None:
             serialized[self.get_serialized_name(shape, key)] = direct
             return
-    _original_serialize_structure(self, serialized, value, shape, key)
+    _original(BaseJSONSerializer, "_serialize_type_structure")(self, serialized, value, shape, key)
 
 
 def _no_transformers(serializer: BaseJSONSerializer) -> bool:
@@ -419,8 +401,8 @@ def _in_process_invoke(
 ) -> str | bytes | None:
     target = _target(self, function_name, qualifier)
     if target is None:
-        assert _original_invoke is not None
-        result: str | bytes | None = _original_invoke(self, function_name, qualifier, body, headers, response_headers)
+        original = _original(LambdaSimpleBackend, "invoke")
+        result: str | bytes | None = original(self, function_name, qualifier, body, headers, response_headers)
         return result
     raw = body.decode() if isinstance(body, bytes) else body
     event = json.loads(raw) if raw else {}
@@ -443,96 +425,47 @@ def _run_quietly(target: Invoker, function_name: str, event: dict[str, Any]) -> 
 
 
 def install(dispatch: Dispatch = None) -> None:
-    """Route moto's Lambda invocations to in-process handlers (see the module docstring)."""
-    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
-    global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
-    global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
-    global _original_get_text, _original_add_auth
+    """Apply every shim (see the module docstring); installing again only replaces the dispatcher."""
+    global _dispatch
     with _lock:
         _dispatch = dispatch
-        if _original_invoke is None:
-            _original_invoke = LambdaSimpleBackend.invoke
-            LambdaSimpleBackend.invoke = _in_process_invoke  # type: ignore[method-assign]
-        if _original_dynamodb_call is None:
-            _original_dynamodb_call = DynamoHandler.call_action
-            DynamoHandler.call_action = _serialised_dynamodb_call  # type: ignore[method-assign]
-            _original_transact = DynamoDBBackend.transact_write_items
-            DynamoDBBackend.transact_write_items = _item_rollback_transact  # type: ignore[method-assign]
-            dynamodb_models.copy = _TablesNotCopied()  # type: ignore[assignment]
-            _original_parse = AmazonStateLanguageParser.parse
-            AmazonStateLanguageParser.parse = staticmethod(_cached_parse)  # type: ignore[method-assign]
-            _original_query = Table.query
-            Table.query = _partition_query  # type: ignore[method-assign]
-            _original_boto_client_for = lambda_eval_utils.boto_client_for
-            lambda_eval_utils.boto_client_for = _reused_boto_client_for
-            _original_jsonpath_parse = jsonpath_ng.ext.parse
-            _original_sfn_jsonpath_parse = json_path.parse
-            jsonpath_ng.ext.parse = _cached_jsonpath
-            json_path.parse = _cached_jsonpath
-            _original_serialize_structure = BaseJSONSerializer._serialize_type_structure
-            BaseJSONSerializer._serialize_type_structure = _serialize_structure  # type: ignore[method-assign]
-            _original_method_names = core_responses.method_names_from_class
-            core_responses.method_names_from_class = _cached_method_names  # type: ignore[assignment]
-            _original_make_update_expression = UpdateExpressionParser.__dict__["make"]
-            UpdateExpressionParser.make = staticmethod(_cached_update_expression)
-            update_validators.deepcopy = _copy_tree  # type: ignore[assignment]
-            _original_urls = BaseBackend.__dict__["urls"]
-            BaseBackend.urls = property(_cached_urls)  # type: ignore[method-assign,assignment]
-            _original_get_text = RuleContext.getText
-            RuleContext.getText = _memoised_text
-            _original_add_auth = SigV4Auth.add_auth
-            SigV4Auth.add_auth = _add_auth_unsigned
+        if _originals:
+            return
+        _patch(LambdaSimpleBackend, "invoke", _in_process_invoke)  # 1
+        _patch(DynamoHandler, "call_action", _serialised_dynamodb_call)  # 2
+        _patch(DynamoDBBackend, "transact_write_items", _item_rollback_transact)  # 3
+        _patch(dynamodb_models, "copy", _TablesNotCopied())  # 3
+        _patch(AmazonStateLanguageParser, "parse", staticmethod(_cached_parse))  # 4
+        _patch(Table, "query", _partition_query)  # 5
+        _patch(lambda_eval_utils, "boto_client_for", _reused_boto_client_for)  # 6
+        _patch(jsonpath_ng.ext, "parse", _cached_jsonpath)  # 7
+        _patch(json_path, "parse", _cached_jsonpath)  # 7
+        _patch(BaseJSONSerializer, "_serialize_type_structure", _serialize_structure)  # 8
+        _patch(core_responses, "method_names_from_class", _cached_method_names)  # 9
+        _patch(UpdateExpressionParser, "make", staticmethod(_cached_update_expression))  # 10
+        _patch(update_validators, "deepcopy", _copy_tree)  # 10
+        _patch(BaseBackend, "urls", property(_cached_urls))  # 11
+        _patch(RuleContext, "getText", _memoised_text)  # 12
+        _patch(SigV4Auth, "add_auth", _add_auth_unsigned)  # 13
 
 
 def uninstall() -> None:
-    global _original_invoke, _dispatch, _original_dynamodb_call, _original_transact, _original_parse, _original_query
-    global _original_boto_client_for, _original_jsonpath_parse, _original_sfn_jsonpath_parse
-    global _original_serialize_structure, _original_method_names, _original_make_update_expression, _original_urls
-    global _original_get_text, _original_add_auth
+    global _dispatch
     with _lock:
-        if _original_invoke is not None:
-            LambdaSimpleBackend.invoke = _original_invoke  # type: ignore[method-assign]
-        if _original_dynamodb_call is not None:
-            DynamoHandler.call_action = _original_dynamodb_call  # type: ignore[method-assign]
-            DynamoDBBackend.transact_write_items = _original_transact  # type: ignore[method-assign,assignment]
-            dynamodb_models.copy = copy
-            AmazonStateLanguageParser.parse = staticmethod(_original_parse)  # type: ignore[method-assign,arg-type,assignment]
-            _parse_trees.clear()
-            Table.query = _original_query  # type: ignore[method-assign,assignment]
-            lambda_eval_utils.boto_client_for = _original_boto_client_for  # type: ignore[assignment]
-            _step_function_clients.clear()
-            jsonpath_ng.ext.parse = _original_jsonpath_parse  # type: ignore[assignment]
-            json_path.parse = _original_sfn_jsonpath_parse  # type: ignore[assignment]
-            _cached_jsonpath.cache_clear()
-            BaseJSONSerializer._serialize_type_structure = _original_serialize_structure  # type: ignore[method-assign,assignment]
-            core_responses.method_names_from_class = _original_method_names  # type: ignore[assignment]
-            _cached_method_names.cache_clear()
-            UpdateExpressionParser.make = _original_make_update_expression
-            _cached_update_expression.cache_clear()
-            update_validators.deepcopy = copy.deepcopy
-            BaseBackend.urls = _original_urls  # type: ignore[method-assign]
-            _urls_by_backend_class.clear()
-            RuleContext.getText = _original_get_text
-            SigV4Auth.add_auth = _original_add_auth
-        _original_invoke = None
-        _original_dynamodb_call = None
-        _original_transact = None
-        _original_parse = None
-        _original_query = None
-        _original_boto_client_for = None
-        _original_jsonpath_parse = None
-        _original_sfn_jsonpath_parse = None
-        _original_serialize_structure = None
-        _original_method_names = None
-        _original_make_update_expression = None
-        _original_urls = None
-        _original_get_text = None
-        _original_add_auth = None
+        for (owner, name), original in reversed(_originals.items()):
+            setattr(owner, name, original)
+        _originals.clear()
+        _parse_trees.clear()
+        _step_function_clients.clear()
+        _cached_jsonpath.cache_clear()
+        _cached_method_names.cache_clear()
+        _cached_update_expression.cache_clear()
+        _urls_by_backend_class.clear()
         _dispatch = None
 
 
 def installed() -> bool:
-    return _original_invoke is not None
+    return bool(_originals)
 
 
 @contextmanager
