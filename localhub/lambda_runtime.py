@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
 Handler = Callable[[dict[str, Any], Any], Any]
 # (handler string, CPU seconds of the invocation's thread)
 InvocationObserver = Callable[[str, float], None]
@@ -49,10 +51,38 @@ def resolve_handler(handler: str) -> Handler:
     return function
 
 
+_metrics_lock = threading.RLock()
+_GUARDED_METRIC_METHODS = ("add_metric", "add_dimension", "add_metadata", "flush_metrics", "clear_metrics")
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with _metrics_lock:
+            return method(*args, **kwargs)
+
+    guarded._omnihub_guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def guard_shared_metrics() -> None:
+    """Make Powertools' metric set safe for handlers running on many threads at once (idempotent).
+
+    Lambda runs one invocation at a time per environment, so Powertools keeps one metric set per process. Here
+    every function runs in one process: without a lock, one invocation's flush could empty the set between
+    another's emptiness check and its serialisation, and fail that handler with "Must contain at least one
+    metric" (a workflow step then ended its order FAILED). Under the lock an invocation may print a metric
+    another one added; locally that only moves a line of output."""
+    for name in _GUARDED_METRIC_METHODS:
+        method = vars(AmazonCloudWatchEMFProvider)[name]
+        if not getattr(method, "_omnihub_guarded", False):
+            setattr(AmazonCloudWatchEMFProvider, name, _guarded(method))
+
+
 class LocalLambdaService:
     """Function name -> handler string, and invocation in-process."""
 
     def __init__(self, handlers: Mapping[str, str] | None = None) -> None:
+        guard_shared_metrics()
         self._handlers: dict[str, str] = dict(handlers or {})
         self._resolved: dict[str, Handler] = {}
         self._lock = threading.Lock()
